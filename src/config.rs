@@ -1,0 +1,251 @@
+//! Settings: built-in defaults, then the config file (bot.toml), then `HERALD_<SECTION>__<KEY>`
+//! environment variables, then validation.
+
+use crate::hub::secret::Secrets;
+use crate::hub::Scope;
+use crate::route::{Channel, Platform, Target};
+use crate::store::subscriptions::NewSubscription;
+use anyhow::Context;
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// The shipped bot.toml, used when the default config path does not exist.
+pub const SHIPPED: &str = include_str!("../bot.toml");
+pub const DEFAULT_PATH: &str = "bot.toml";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub server: Server,
+    pub database: Database,
+    pub hub: Hub,
+    pub discord: Discord,
+    pub slack: Slack,
+    pub templates: Templates,
+    pub delivery: Delivery,
+    pub subscriptions: Vec<DeclaredSubscription>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Server {
+    pub listen: String,
+    pub public_url: String,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for Server {
+    fn default() -> Self {
+        Server {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Database {
+    pub url: String,
+}
+
+impl Default for Database {
+    fn default() -> Self {
+        Database {
+            url: "sqlite://herald.db".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Hub {
+    pub secret: String,
+    /// Several secrets accepted at once, while the Hub's webhook is being rotated.
+    pub secrets: Vec<String>,
+}
+
+impl Hub {
+    pub fn secrets(&self) -> Secrets {
+        Secrets::new(std::iter::once(self.secret.clone()).chain(self.secrets.iter().cloned()))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Discord {
+    pub token: String,
+    pub application_id: String,
+    pub public_key: String,
+    pub api_base: String,
+}
+
+impl Default for Discord {
+    fn default() -> Self {
+        Discord {
+            token: String::new(),
+            application_id: String::new(),
+            public_key: String::new(),
+            api_base: "https://discord.com".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Slack {
+    pub bot_token: String,
+    pub signing_secret: String,
+    pub api_base: String,
+}
+
+impl Default for Slack {
+    fn default() -> Self {
+        Slack {
+            bot_token: String::new(),
+            signing_secret: String::new(),
+            api_base: "https://slack.com/api".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Templates {
+    pub dir: PathBuf,
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            dir: "templates".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Delivery {
+    /// Tries per delivery before it is marked failed.
+    pub max_attempts: i64,
+    /// First retry delay in milliseconds; doubles each try, up to `retry_max_ms`.
+    pub retry_base_ms: u64,
+    pub retry_max_ms: u64,
+    /// Timeout of each request to Discord or Slack, in milliseconds.
+    pub http_timeout_ms: u64,
+    /// How long a claimed delivery stays with its worker before another may take it.
+    pub lease_ms: u64,
+}
+
+impl Default for Delivery {
+    fn default() -> Self {
+        Delivery {
+            max_attempts: 8,
+            retry_base_ms: 1000,
+            retry_max_ms: 600_000,
+            http_timeout_ms: 10_000,
+            lease_ms: 60_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeclaredSubscription {
+    pub target: String,
+    pub channel: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+}
+
+impl Settings {
+    /// Loads `path`; the default path falls back to the shipped bot.toml when missing.
+    pub fn load(path: &Path) -> anyhow::Result<Settings> {
+        let file = if path.exists() {
+            Toml::file(path)
+        } else if path == Path::new(DEFAULT_PATH) {
+            Toml::string(SHIPPED)
+        } else {
+            anyhow::bail!("config file {} does not exist", path.display());
+        };
+        let settings: Settings = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(file)
+            .merge(Env::prefixed("HERALD_").split("__"))
+            .extract()
+            .with_context(|| {
+                format!(
+                    "cannot read the config from {} and HERALD_* variables",
+                    path.display()
+                )
+            })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn platform_enabled(&self, p: Platform) -> bool {
+        match p {
+            Platform::Discord => !self.discord.token.is_empty(),
+            Platform::Slack => !self.slack.bot_token.is_empty(),
+            Platform::Console => true,
+        }
+    }
+
+    /// Refuses a channel on a platform that has no token: it could never be delivered.
+    pub fn check_channel(&self, channel: &Channel) -> anyhow::Result<()> {
+        let key = match channel.platform {
+            Platform::Discord => "discord.token (or HERALD_DISCORD__TOKEN)",
+            Platform::Slack => "slack.bot_token (or HERALD_SLACK__BOT_TOKEN)",
+            Platform::Console => return Ok(()),
+        };
+        if self.platform_enabled(channel.platform) {
+            Ok(())
+        } else {
+            anyhow::bail!(
+                "{channel}: {} is disabled because {key} is empty",
+                channel.platform.as_str()
+            )
+        }
+    }
+
+    /// The `[[subscriptions]]` of the config, parsed.
+    pub fn declared(&self) -> anyhow::Result<Vec<NewSubscription>> {
+        self.subscriptions
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let at = || format!("[[subscriptions]] number {} in the config", i + 1);
+                let channel = Channel::parse(&s.channel).with_context(at)?;
+                self.check_channel(&channel).with_context(at)?;
+                Ok(NewSubscription {
+                    target: Target::parse(&s.target).with_context(at)?,
+                    scopes: s
+                        .scopes
+                        .iter()
+                        .map(|x| Scope::parse_subscribable(x))
+                        .collect::<Result<_, _>>()
+                        .with_context(at)?,
+                    channel,
+                    source: "config".into(),
+                    created_by: "bot.toml".into(),
+                })
+            })
+            .collect()
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.hub.secrets().is_empty() {
+            anyhow::bail!("hub.secret is empty: set it (or HERALD_HUB__SECRET) to the secret entered in the Hub's webhook settings");
+        }
+        if self.server.body_limit < 1024 {
+            anyhow::bail!("server.body_limit must be at least 1024 bytes");
+        }
+        if self.delivery.max_attempts < 1 {
+            anyhow::bail!("delivery.max_attempts must be at least 1");
+        }
+        self.declared()?;
+        Ok(())
+    }
+}

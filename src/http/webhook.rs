@@ -1,0 +1,93 @@
+//! `POST /webhooks/hf`: check the secret, store the event, then answer.
+
+use super::{ApiError, AppState};
+use crate::hub::secret::SecretCheck;
+use crate::ingest::{self, IngestError};
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use serde_json::{json, Value};
+
+/// The secret from `X-Webhook-Secret`, or else from `?secret=`. Never logged.
+fn given_secret(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
+    if let Some(h) = headers.get("x-webhook-secret") {
+        return Some(String::from_utf8_lossy(h.as_bytes()).into_owned());
+    }
+    url::form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == "secret")
+        .map(|(_, v)| v.into_owned())
+}
+
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else {
+        return true;
+    };
+    let ct = ct.to_str().unwrap_or_default().to_ascii_lowercase();
+    let mime = ct.split(';').next().unwrap_or_default().trim();
+    mime == "application/json" || mime.ends_with("+json")
+}
+
+pub async fn hub(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match state.secrets.check(given_secret(&headers, query.as_deref()).as_deref()) {
+        SecretCheck::Valid => {}
+        SecretCheck::Missing => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "missing secret: send it in the X-Webhook-Secret header (the Hub does this) or as ?secret=",
+            ))
+        }
+        SecretCheck::Wrong => return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong secret")),
+    }
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body is larger than server.body_limit",
+            )
+        } else {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {e}"),
+            )
+        }
+    })?;
+    if !json_content_type(&headers) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content type must be application/json",
+        ));
+    }
+    match ingest::accept(&state.store, "operator", &body).await {
+        Ok(accepted) => {
+            tracing::info!(event = accepted.event_id, scope = %accepted.event.scope,
+                action = %accepted.event.action, repo = %accepted.event.repo.name,
+                deliveries = accepted.deliveries, "event accepted");
+            if accepted.deliveries > 0 {
+                state.wake.notify_one();
+            }
+            Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({ "event_id": accepted.event_id, "deliveries": accepted.deliveries })),
+            ))
+        }
+        Err(IngestError::Payload(e)) => {
+            tracing::warn!(reason = %e, "webhook refused: unreadable payload");
+            Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
+        }
+        Err(IngestError::Store(e)) => {
+            tracing::error!(error = %format!("{e:#}"), "webhook not stored");
+            // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "event could not be stored; try again",
+            ))
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The one event model every payload format is normalized into.
+
+use super::repo::{repo_url, RepoName, RepoType};
+use super::scope::{Action, Scope};
+use serde::{Deserialize, Serialize};
+
+/// Which of the Hub's payload formats an event arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// `event: {action, scope}`, webhook version 3: what the Hub sends today.
+    V3,
+    /// `event: "add"` beside `scope: "repo.content"`.
+    V2,
+    /// `{"add": "models/owner/name"}`, before 2023.
+    Legacy,
+    /// The original spec's draft: `event` + `domain` array.
+    Draft,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::V3 => "v3",
+            Format::V2 => "v2",
+            Format::Legacy => "legacy",
+            Format::Draft => "draft",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub format: Format,
+    pub action: Action,
+    pub scope: Scope,
+    pub repo: Repo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discussion: Option<Discussion>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<Comment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refs: Vec<RefUpdate>,
+    /// `updatedConfig` as sent; `Some({})` when the Hub says "something changed".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<RepoName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repo {
+    #[serde(rename = "type")]
+    pub kind: RepoType,
+    pub name: RepoName,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner_id: Option<String>,
+}
+
+impl Repo {
+    pub fn url(&self) -> String {
+        repo_url(&self.kind, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discussion {
+    pub num: u64,
+    pub title: String,
+    pub status: String,
+    pub is_pull_request: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// Target branch of a pull request (`main` for `refs/heads/main`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge_commit: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author_id: Option<String>,
+    /// `None` when hidden: the Hub leaves it out, and so do we.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    pub hidden: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefKind {
+    Branch,
+    Tag,
+    Pr,
+    Other,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RefChange {
+    Created,
+    Updated,
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefUpdate {
+    /// The full ref, e.g. `refs/heads/main`.
+    #[serde(rename = "ref")]
+    pub full: String,
+    pub kind: RefKind,
+    /// The short name: `main`, `v1.0`, `5` for `refs/pr/5`.
+    pub name: String,
+    pub change: RefChange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_sha: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub new_sha: Option<String>,
+}
+
+impl RefUpdate {
+    pub fn new(full: &str, old_sha: Option<String>, new_sha: Option<String>) -> RefUpdate {
+        let (kind, name) = if let Some(n) = full.strip_prefix("refs/heads/") {
+            (RefKind::Branch, n)
+        } else if let Some(n) = full.strip_prefix("refs/tags/") {
+            (RefKind::Tag, n)
+        } else if let Some(n) = full.strip_prefix("refs/pr/") {
+            (RefKind::Pr, n)
+        } else {
+            (RefKind::Other, full)
+        };
+        let change = match (&old_sha, &new_sha) {
+            (None, _) => RefChange::Created,
+            (_, None) => RefChange::Deleted,
+            _ => RefChange::Updated,
+        };
+        RefUpdate {
+            full: full.to_string(),
+            kind,
+            name: name.to_string(),
+            change,
+            old_sha,
+            new_sha,
+        }
+    }
+}
+
+impl Event {
+    /// Every repo this event concerns: the repo, and for a move also its new name.
+    pub fn repo_names(&self) -> Vec<&RepoName> {
+        std::iter::once(&self.repo.name)
+            .chain(self.moved_to.as_ref())
+            .collect()
+    }
+}

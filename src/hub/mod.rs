@@ -1,0 +1,11 @@
+//! The Hub's side: payload formats, scopes, repo names and webhook secrets.
+
+pub mod event;
+pub mod payload;
+pub mod repo;
+pub mod scope;
+pub mod secret;
+
+pub use event::{Event, Format};
+pub use repo::{RepoName, RepoType};
+pub use scope::{Action, Scope};

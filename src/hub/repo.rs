@@ -1,0 +1,183 @@
+//! Repository types and names as the Hub spells them, validated once at the edge.
+
+use std::fmt;
+
+pub const HUB_URL: &str = "https://huggingface.co";
+
+/// `model`, `dataset`, `space`, or a type the Hub adds later (kept, singular, lowercase).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RepoType(String);
+
+impl RepoType {
+    pub fn model() -> Self {
+        RepoType("model".into())
+    }
+
+    /// Accepts singular and plural spellings (`datasets` is the URL prefix).
+    pub fn parse(s: &str) -> Result<RepoType, String> {
+        let lower = s.trim().to_ascii_lowercase();
+        let singular = match lower.as_str() {
+            "models" => "model",
+            "datasets" => "dataset",
+            "spaces" => "space",
+            other => other,
+        };
+        if singular.is_empty()
+            || singular.len() > 20
+            || !singular.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            return Err(format!("unknown repo type \"{s}\""));
+        }
+        Ok(RepoType(singular.to_string()))
+    }
+
+    /// Only the three documented types may be typed by a user; payloads may carry others.
+    pub fn parse_known(s: &str) -> Option<RepoType> {
+        RepoType::parse(s)
+            .ok()
+            .filter(|t| matches!(t.as_str(), "model" | "dataset" | "space"))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn is_model(&self) -> bool {
+        self.0 == "model"
+    }
+
+    /// The path prefix on huggingface.co: none for models, `datasets/` for datasets.
+    pub fn url_prefix(&self) -> String {
+        if self.is_model() {
+            String::new()
+        } else {
+            format!("{}s/", self.0)
+        }
+    }
+
+    /// "Model", "Dataset", "Space".
+    pub fn label(&self) -> String {
+        let mut c = self.0.chars();
+        c.next()
+            .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+            .unwrap_or_default()
+    }
+}
+
+impl TryFrom<String> for RepoType {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        RepoType::parse(&s)
+    }
+}
+
+impl From<RepoType> for String {
+    fn from(t: RepoType) -> String {
+        t.0
+    }
+}
+
+impl fmt::Display for RepoType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// `owner/name`, or a legacy un-namespaced model such as `gpt2`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RepoName(String);
+
+/// One segment of a Hub name: letters, digits, `-`, `_`, `.`; at most 96 characters;
+/// not starting or ending with `-` or `.`.
+pub fn valid_segment(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 96
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && !s.starts_with(['-', '.'])
+        && !s.ends_with(['-', '.'])
+        && !s.contains("..")
+}
+
+impl RepoName {
+    pub fn parse(s: &str) -> Result<RepoName, String> {
+        let parts: Vec<&str> = s.split('/').collect();
+        if parts.len() > 2 || !parts.iter().all(|p| valid_segment(p)) {
+            return Err(format!(
+                "\"{s}\" is not a repo name: expected owner/name with letters, digits, '-', '_' or '.'"
+            ));
+        }
+        Ok(RepoName(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The user or organisation, if the name has one.
+    pub fn namespace(&self) -> Option<&str> {
+        self.0.split_once('/').map(|(ns, _)| ns)
+    }
+}
+
+impl TryFrom<String> for RepoName {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        RepoName::parse(&s)
+    }
+}
+
+impl From<RepoName> for String {
+    fn from(n: RepoName) -> String {
+        n.0
+    }
+}
+
+impl fmt::Display for RepoName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The web address of a repo, built from its type and name rather than taken from a payload.
+pub fn repo_url(kind: &RepoType, name: &RepoName) -> String {
+    format!("{HUB_URL}/{}{}", kind.url_prefix(), name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_types_accept_url_prefixes_and_build_urls() {
+        let d = RepoType::parse("datasets").unwrap();
+        assert_eq!(d.as_str(), "dataset");
+        let name = RepoName::parse("acme/data").unwrap();
+        assert_eq!(
+            repo_url(&d, &name),
+            "https://huggingface.co/datasets/acme/data"
+        );
+        assert_eq!(
+            repo_url(&RepoType::model(), &RepoName::parse("gpt2").unwrap()),
+            "https://huggingface.co/gpt2"
+        );
+        assert!(RepoType::parse_known("kernel").is_none());
+        assert!(RepoType::parse("kernel").is_ok());
+    }
+
+    #[test]
+    fn repo_names_refuse_what_the_hub_cannot_hold() {
+        for bad in ["", "a/b/c", "a b/c", "-x/y", "x/y.", "a/..", "<@1>/x", "a/"] {
+            assert!(RepoName::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            RepoName::parse("openai-community/gpt2")
+                .unwrap()
+                .namespace(),
+            Some("openai-community")
+        );
+        assert_eq!(RepoName::parse("gpt2").unwrap().namespace(), None);
+    }
+}

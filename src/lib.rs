@@ -1,0 +1,17 @@
+//! herald: Hugging Face Hub webhooks turned into well-written Discord and Slack messages.
+//!
+//! The modules follow the data's path: [`hub`] (payloads, scopes, secrets) → [`store`]
+//! (SQLite) → [`route`] (subscriptions) → [`render`] (templates) → [`deliver`] (outbox,
+//! senders). [`http`] wires the endpoints, [`config`] loads settings, [`cli`] is the
+//! command line, [`startup`] runs it all.
+
+pub mod cli;
+pub mod config;
+pub mod deliver;
+pub mod http;
+pub mod hub;
+pub mod ingest;
+pub mod render;
+pub mod route;
+pub mod startup;
+pub mod store;

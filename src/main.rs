@@ -1,0 +1,63 @@
+use clap::Parser;
+use herald::cli::{self, Cli, Command, LogFormat};
+use herald::config::Settings;
+use herald::startup::Application;
+use tracing_subscriber::EnvFilter;
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    let args = Cli::parse();
+    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match args.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().init(),
+    }
+    match run(args).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(&args.config)?;
+    match args.command {
+        Command::Serve => {
+            if settings.hub.secret == "change-me" {
+                tracing::warn!("hub.secret is still the shipped \"change-me\": set HERALD_HUB__SECRET before exposing this server");
+            }
+            let stop = shutdown_signal()?;
+            Application::build(&settings)
+                .await?
+                .run_until_stopped(stop)
+                .await
+        }
+        other => {
+            println!("{}", cli::run(&settings, other).await?);
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM. The handlers are installed now, before the ready line,
+/// so a signal sent right after it is never missed.
+fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    #[cfg(unix)]
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
+}

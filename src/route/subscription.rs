@@ -1,0 +1,98 @@
+//! A subscription: a target, the scopes it wants (none listed: all), and a channel.
+
+use super::channel::Channel;
+use super::target::Target;
+use crate::hub::{Event, Scope};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Subscription {
+    pub id: i64,
+    pub target: Target,
+    /// Empty: every scope.
+    pub scopes: Vec<Scope>,
+    pub channel: Channel,
+    /// `config` (from bot.toml) or `cli`.
+    pub source: String,
+    pub created_at: i64,
+    pub created_by: String,
+}
+
+impl Subscription {
+    /// Whether this subscription wants the event: its target and one of its scopes match.
+    pub fn wants(&self, event: &Event) -> bool {
+        self.target.matches(event) && scopes_cover(&self.scopes, &event.scope)
+    }
+
+    /// One line saying exactly what is active.
+    pub fn describe(&self) -> String {
+        format!(
+            "#{}: {} → {} ({})",
+            self.id,
+            self.target.describe(),
+            self.channel,
+            describe_scopes(&self.scopes)
+        )
+    }
+
+    /// How specific the target is; when several subscriptions of one channel match an
+    /// event, the most specific one carries it, so the channel gets it once.
+    pub fn specificity(&self) -> u8 {
+        match self.target {
+            Target::Repo { .. } => 2,
+            Target::Namespace { .. } => 1,
+            Target::All => 0,
+        }
+    }
+}
+
+pub fn scopes_cover(scopes: &[Scope], scope: &Scope) -> bool {
+    scopes.is_empty() || scopes.iter().any(|s| s.covers(scope))
+}
+
+pub fn describe_scopes(scopes: &[Scope]) -> String {
+    if scopes.is_empty() {
+        "all events".to_string()
+    } else {
+        let names: Vec<&str> = scopes.iter().map(Scope::as_str).collect();
+        format!("scopes {} and anything narrower", names.join(", "))
+    }
+}
+
+/// Merges scope lists: the union, where an empty list (everything) absorbs the rest and
+/// a scope already covered by a broader one is dropped.
+pub fn merge_scopes(a: &[Scope], b: &[Scope]) -> Vec<Scope> {
+    if a.is_empty() || b.is_empty() {
+        return vec![];
+    }
+    let all: Vec<&Scope> = a.iter().chain(b).collect();
+    let mut out: Vec<Scope> = all
+        .iter()
+        .filter(|s| !all.iter().any(|o| o != *s && o.covers(s)))
+        .map(|s| (*s).clone())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scopes(list: &[&str]) -> Vec<Scope> {
+        list.iter().map(|s| Scope::parse(s).unwrap()).collect()
+    }
+
+    #[test]
+    fn merging_scopes_keeps_the_broadest() {
+        assert_eq!(
+            merge_scopes(&scopes(&["repo.content"]), &scopes(&["repo"])),
+            scopes(&["repo"])
+        );
+        assert_eq!(
+            merge_scopes(&scopes(&["discussion"]), &scopes(&["repo.config"])),
+            scopes(&["discussion", "repo.config"])
+        );
+        assert!(merge_scopes(&[], &scopes(&["repo"])).is_empty());
+    }
+}

@@ -1,0 +1,241 @@
+//! What a subscription follows, parsed from whatever users paste: names, type prefixes,
+//! huggingface.co URLs, legacy model names and wildcards.
+
+use crate::hub::repo::valid_segment;
+use crate::hub::{Event, RepoName, RepoType};
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// `*`: everything the endpoint receives.
+    All,
+    /// `owner/*` or `datasets/owner/*`: every repo of a user or organisation.
+    Namespace {
+        owner: String,
+        kind: Option<RepoType>,
+    },
+    /// One repo.
+    Repo { kind: RepoType, name: RepoName },
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("{0}")]
+pub struct TargetError(String);
+
+const HOSTS: [&str; 3] = ["huggingface.co", "www.huggingface.co", "hf.co"];
+
+impl Target {
+    pub fn parse(input: &str) -> Result<Target, TargetError> {
+        let s = input.trim();
+        if s == "*" {
+            return Ok(Target::All);
+        }
+        let (path, from_url) = match strip_url(s) {
+            Some(p) => (p, true),
+            None if s.contains("://") => {
+                return Err(TargetError(format!(
+                    "\"{s}\" is not a Hugging Face address: paste a link to huggingface.co, or owner/name"
+                )))
+            }
+            None => (s, false),
+        };
+        let mut parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let kind = match parts.first().and_then(|p| RepoType::parse_known(p)) {
+            Some(k) if parts.len() > 1 && parts[0].ends_with('s') => {
+                parts.remove(0);
+                Some(k)
+            }
+            _ => None,
+        };
+        // A URL may go on into the repo (`/tree/main`, `/discussions/3`); a name may not.
+        if from_url && parts.len() > 2 {
+            parts.truncate(2);
+        }
+        let understood = |why: &str| {
+            TargetError(format!(
+                "\"{input}\" {why}: use owner/name, datasets/owner/name, spaces/owner/name, a huggingface.co link, owner/* or *"
+            ))
+        };
+        match parts.as_slice() {
+            [owner, "*"] if valid_segment(owner) => Ok(Target::Namespace {
+                owner: owner.to_string(),
+                kind,
+            }),
+            [_, "*"] => Err(understood("has an owner that cannot exist on the Hub")),
+            [name] | [_, name] if name.contains('*') => Err(understood(
+                "uses * in a name; only owner/* or * are wildcards",
+            )),
+            [_] | [_, _] => {
+                let name = RepoName::parse(&parts.join("/")).map_err(|e| understood(&e))?;
+                Ok(Target::Repo {
+                    kind: kind.unwrap_or_else(RepoType::model),
+                    name,
+                })
+            }
+            _ => Err(understood("has too many parts")),
+        }
+    }
+
+    /// Whether an event concerns this target (repo type and name, or its new name on a move).
+    pub fn matches(&self, event: &Event) -> bool {
+        match self {
+            Target::All => true,
+            Target::Namespace { owner, kind } => {
+                kind.as_ref().is_none_or(|k| *k == event.repo.kind)
+                    && event.repo_names().iter().any(|n| {
+                        n.namespace()
+                            .is_some_and(|ns| ns.eq_ignore_ascii_case(owner))
+                    })
+            }
+            Target::Repo { kind, name } => {
+                *kind == event.repo.kind
+                    && event
+                        .repo_names()
+                        .iter()
+                        .any(|n| n.as_str().eq_ignore_ascii_case(name.as_str()))
+            }
+        }
+    }
+
+    /// A sentence that says exactly what is followed.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::All => "every event this endpoint receives".to_string(),
+            Target::Namespace { owner, kind: None } => {
+                format!("every model, dataset and Space of {owner}, new ones included")
+            }
+            Target::Namespace {
+                owner,
+                kind: Some(k),
+            } => format!("every {} of {owner}, new ones included", k.as_str()),
+            Target::Repo { kind, name } => {
+                format!(
+                    "the {} {name} ({})",
+                    kind.as_str(),
+                    crate::hub::repo::repo_url(kind, name)
+                )
+            }
+        }
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Target::All => f.write_str("*"),
+            Target::Namespace { owner, kind } => match kind {
+                Some(k) => write!(f, "{}s/{owner}/*", k.as_str()),
+                None => write!(f, "{owner}/*"),
+            },
+            Target::Repo { kind, name } if kind.is_model() => write!(f, "{name}"),
+            Target::Repo { kind, name } => write!(f, "{}s/{name}", kind.as_str()),
+        }
+    }
+}
+
+/// The path of a huggingface.co URL, without query or fragment.
+fn strip_url(s: &str) -> Option<&str> {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+        .unwrap_or(s);
+    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+    if !HOSTS.contains(&host.to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    Some(&path[..end])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo(kind: &str, name: &str) -> Target {
+        Target::Repo {
+            kind: RepoType::parse(kind).unwrap(),
+            name: RepoName::parse(name).unwrap(),
+        }
+    }
+
+    #[test]
+    fn everything_users_paste_is_understood() {
+        let cases = [
+            ("acme/llama", repo("model", "acme/llama")),
+            ("models/acme/llama", repo("model", "acme/llama")),
+            ("datasets/acme/data", repo("dataset", "acme/data")),
+            ("spaces/acme/demo", repo("space", "acme/demo")),
+            (
+                "https://huggingface.co/acme/llama",
+                repo("model", "acme/llama"),
+            ),
+            (
+                "https://huggingface.co/datasets/acme/data/tree/main?x=1",
+                repo("dataset", "acme/data"),
+            ),
+            (
+                "huggingface.co/spaces/acme/demo/",
+                repo("space", "acme/demo"),
+            ),
+            (
+                "https://hf.co/acme/llama/discussions/3#c",
+                repo("model", "acme/llama"),
+            ),
+            ("gpt2", repo("model", "gpt2")),
+            ("https://huggingface.co/gpt2", repo("model", "gpt2")),
+            ("*", Target::All),
+            (
+                "acme/*",
+                Target::Namespace {
+                    owner: "acme".into(),
+                    kind: None,
+                },
+            ),
+            (
+                "datasets/acme/*",
+                Target::Namespace {
+                    owner: "acme".into(),
+                    kind: Some(RepoType::parse("dataset").unwrap()),
+                },
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(Target::parse(input).as_ref(), Ok(&expected), "{input}");
+        }
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "acme/llama",
+            "datasets/acme/data",
+            "spaces/a/b",
+            "gpt2",
+            "*",
+            "acme/*",
+            "spaces/acme/*",
+        ] {
+            let t = Target::parse(s).unwrap();
+            assert_eq!(t.to_string(), s);
+            assert_eq!(Target::parse(&t.to_string()).unwrap(), t);
+        }
+    }
+
+    #[test]
+    fn targets_that_cannot_exist_say_what_was_understood() {
+        for bad in [
+            "a/b/c",
+            "acme/lla*",
+            "https://example.com/acme/x",
+            "-x/*",
+            "a b",
+            "",
+        ] {
+            let err = Target::parse(bad).unwrap_err().to_string();
+            assert!(
+                err.contains("owner/name") || err.contains("huggingface.co"),
+                "{bad}: {err}"
+            );
+        }
+    }
+}

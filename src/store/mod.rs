@@ -1,0 +1,76 @@
+//! SQLite storage: events, subscriptions and the delivery outbox.
+
+pub mod deliveries;
+pub mod events;
+pub mod subscriptions;
+
+use anyhow::Context;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed, readable by its owner only) and migrates the database.
+    pub async fn open(url: &str) -> anyhow::Result<Store> {
+        if url.starts_with("postgres") {
+            anyhow::bail!(
+                "database.url: PostgreSQL is not supported by this build yet; use sqlite://FILE"
+            );
+        }
+        let opts = SqliteConnectOptions::from_str(url)
+            .with_context(|| format!("database.url \"{url}\" is not a sqlite:// URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged event survives a power cut, not only a crash.
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        create_private(opts.get_filename())?;
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await
+            .with_context(|| format!("cannot open the database {url}"))?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .context("cannot apply database migrations")?;
+        Ok(Store { pool })
+    }
+
+    pub async fn ping(&self) -> bool {
+        sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Creates the file with mode 0600 before SQLite does, so that webhook bodies and
+/// channel ids are never world-readable.
+fn create_private(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") || path.exists() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    open.open(path)
+        .with_context(|| format!("cannot create the database file {}", path.display()))?;
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

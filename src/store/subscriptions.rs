@@ -1,0 +1,253 @@
+//! The subscriptions table. Lookups for routing go through its `(target_kind, match_key)`
+//! index: one probe per repo name, one per namespace, one for `*`.
+
+use crate::hub::{Event, Scope};
+use crate::route::subscription::merge_scopes;
+use crate::route::{Channel, Subscription, Target};
+use anyhow::Context;
+use sqlx::{SqliteConnection, SqlitePool};
+
+/// What a user asked for, before it has an id.
+#[derive(Debug, Clone)]
+pub struct NewSubscription {
+    pub target: Target,
+    pub scopes: Vec<Scope>,
+    pub channel: Channel,
+    pub source: String,
+    pub created_by: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum Added {
+    Created,
+    /// The target already went to that channel; its scopes were widened.
+    Widened,
+    Unchanged,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    target: String,
+    scopes: String,
+    channel: String,
+    source: String,
+    created_at: i64,
+    created_by: String,
+}
+
+impl Row {
+    fn into_subscription(self) -> anyhow::Result<Subscription> {
+        let bad =
+            |what: &str| format!("subscription #{} has a bad {what} in the database", self.id);
+        Ok(Subscription {
+            id: self.id,
+            target: Target::parse(&self.target).with_context(|| bad("target"))?,
+            scopes: self
+                .scopes
+                .split_whitespace()
+                .map(Scope::parse)
+                .collect::<Result<_, _>>()
+                .with_context(|| bad("scope"))?,
+            channel: Channel::parse(&self.channel).with_context(|| bad("channel"))?,
+            source: self.source,
+            created_at: self.created_at,
+            created_by: self.created_by,
+        })
+    }
+}
+
+const COLUMNS: &str = "id, target, scopes, channel, source, created_at, created_by";
+
+/// `(target_kind, repo_type, match_key)`: how a target is keyed for lookups.
+fn key(target: &Target) -> (&'static str, String, String) {
+    match target {
+        Target::All => ("all", String::new(), "*".into()),
+        Target::Namespace { owner, kind } => (
+            "namespace",
+            kind.as_ref().map(|k| k.to_string()).unwrap_or_default(),
+            owner.to_ascii_lowercase(),
+        ),
+        Target::Repo { kind, name } => (
+            "repo",
+            kind.to_string(),
+            format!("{kind}/{name}").to_ascii_lowercase(),
+        ),
+    }
+}
+
+fn join_scopes(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(Scope::as_str)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Adds a subscription, or widens the scopes of the one that already sends this target
+/// to this channel.
+pub async fn add(
+    conn: &mut SqliteConnection,
+    new: &NewSubscription,
+    now: i64,
+) -> anyhow::Result<(Subscription, Added)> {
+    let (kind, repo_type, match_key) = key(&new.target);
+    let existing: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions
+         WHERE target_kind = ? AND repo_type = ? AND match_key = ? AND channel = ?"
+    ))
+    .bind(kind)
+    .bind(&repo_type)
+    .bind(&match_key)
+    .bind(new.channel.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(row) = existing {
+        let old = row.into_subscription()?;
+        let merged = merge_scopes(&old.scopes, &new.scopes);
+        if merged == old.scopes {
+            return Ok((old, Added::Unchanged));
+        }
+        sqlx::query("UPDATE subscriptions SET scopes = ? WHERE id = ?")
+            .bind(join_scopes(&merged))
+            .bind(old.id)
+            .execute(&mut *conn)
+            .await?;
+        return Ok((
+            Subscription {
+                scopes: merged,
+                ..old
+            },
+            Added::Widened,
+        ));
+    }
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, source, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(new.target.to_string())
+    .bind(kind)
+    .bind(&repo_type)
+    .bind(&match_key)
+    .bind(join_scopes(&new.scopes))
+    .bind(new.channel.to_string())
+    .bind(&new.source)
+    .bind(now)
+    .bind(&new.created_by)
+    .fetch_one(&mut *conn)
+    .await?;
+    let sub = Subscription {
+        id,
+        target: new.target.clone(),
+        scopes: new.scopes.clone(),
+        channel: new.channel.clone(),
+        source: new.source.clone(),
+        created_at: now,
+        created_by: new.created_by.clone(),
+    };
+    Ok((sub, Added::Created))
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> anyhow::Result<Option<Subscription>> {
+    let row: Option<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+    row.map(Row::into_subscription).transpose()
+}
+
+pub async fn remove(pool: &SqlitePool, id: i64) -> anyhow::Result<bool> {
+    let done = sqlx::query("DELETE FROM subscriptions WHERE id = ?")
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<Subscription>> {
+    let rows: Vec<Row> =
+        sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions ORDER BY id"))
+            .fetch_all(pool)
+            .await?;
+    rows.into_iter().map(Row::into_subscription).collect()
+}
+
+/// Makes the `config` subscriptions exactly those declared in bot.toml, keeping the ids
+/// of those that did not change.
+pub async fn sync_config(
+    pool: &SqlitePool,
+    declared: &[NewSubscription],
+    now: i64,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let mut kept = Vec::new();
+    for new in declared {
+        let (kind, repo_type, match_key) = key(&new.target);
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, source, created_at, created_by)
+             VALUES (?, ?, ?, ?, ?, ?, 'config', ?, ?)
+             ON CONFLICT (target_kind, match_key, repo_type, channel)
+             DO UPDATE SET scopes = excluded.scopes, source = 'config'
+             RETURNING id",
+        )
+        .bind(new.target.to_string())
+        .bind(kind)
+        .bind(&repo_type)
+        .bind(&match_key)
+        .bind(join_scopes(&new.scopes))
+        .bind(new.channel.to_string())
+        .bind(now)
+        .bind(&new.created_by)
+        .fetch_one(&mut *tx)
+        .await?;
+        kept.push(id.to_string());
+    }
+    sqlx::query(&format!(
+        "DELETE FROM subscriptions WHERE source = 'config' AND id NOT IN ({})",
+        kept.join(",")
+    ))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The subscriptions whose target could match the event, found by index.
+pub async fn candidates(
+    conn: &mut SqliteConnection,
+    event: &Event,
+) -> anyhow::Result<Vec<Subscription>> {
+    let mut rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'all' AND match_key = '*'"
+    ))
+    .fetch_all(&mut *conn)
+    .await?;
+    let kind = event.repo.kind.as_str();
+    for name in event.repo_names() {
+        let repo_key = format!("{kind}/{name}").to_ascii_lowercase();
+        rows.extend(
+            sqlx::query_as::<_, Row>(&format!(
+                "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'repo' AND match_key = ?"
+            ))
+            .bind(repo_key)
+            .fetch_all(&mut *conn)
+            .await?,
+        );
+        if let Some(ns) = name.namespace() {
+            rows.extend(
+                sqlx::query_as::<_, Row>(&format!(
+                    "SELECT {COLUMNS} FROM subscriptions
+                     WHERE target_kind = 'namespace' AND match_key = ? AND repo_type IN ('', ?)"
+                ))
+                .bind(ns.to_ascii_lowercase())
+                .bind(kind)
+                .fetch_all(&mut *conn)
+                .await?,
+            );
+        }
+    }
+    rows.sort_by_key(|r| r.id);
+    rows.dedup_by_key(|r| r.id);
+    rows.into_iter().map(Row::into_subscription).collect()
+}

@@ -1,0 +1,220 @@
+//! The command line, run as a user would run it: the real binary and a config file.
+
+use std::path::Path;
+use std::process::Command;
+
+fn herald(dir: &Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(dir.join("bot.toml"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("HERALD_DISCORD__TOKEN")
+        .env_remove("HERALD_SLACK__BOT_TOKEN")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn config(dir: &Path, extra: &str) {
+    let text = format!(
+        "[database]\nurl = \"sqlite://{}\"\n[hub]\nsecret = \"s\"\n{extra}",
+        dir.join("h.db").display()
+    );
+    std::fs::write(dir.join("bot.toml"), text).unwrap();
+}
+
+#[test]
+fn subscribe_prints_the_id_and_exactly_what_it_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    let (ok, out, err) = herald(
+        dir.path(),
+        &[
+            "subscribe",
+            "https://huggingface.co/datasets/acme/data/tree/main",
+            "--channel",
+            "console:ops",
+            "--scope",
+            "repo.content",
+        ],
+    );
+    assert!(ok, "{err}");
+    assert!(out.contains("#1: the dataset acme/data (https://huggingface.co/datasets/acme/data) → console:ops (scopes repo.content and anything narrower)"), "{out}");
+
+    let (ok, out, _) = herald(
+        dir.path(),
+        &["subscribe", "acme/*", "--channel", "console:ops"],
+    );
+    assert!(ok);
+    assert!(out.contains("#2: every model, dataset and Space of acme, new ones included → console:ops (all events)"), "{out}");
+
+    let (ok, out, _) = herald(dir.path(), &["subscriptions", "--json"]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list[0]["target"], "datasets/acme/data");
+    assert_eq!(list[0]["scopes"], serde_json::json!(["repo.content"]));
+    assert_eq!(list[1]["target"], "acme/*");
+
+    let (ok, out, _) = herald(dir.path(), &["unsubscribe", "1"]);
+    assert!(ok);
+    assert!(out.contains("Removed #1"), "{out}");
+    let (ok, out, _) = herald(dir.path(), &["subscriptions"]);
+    assert!(ok);
+    assert!(!out.contains("#1:") && out.contains("#2:"), "{out}");
+}
+
+#[test]
+fn subscribing_again_widens_the_scopes_instead_of_duplicating() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    herald(
+        dir.path(),
+        &[
+            "subscribe",
+            "acme/x",
+            "--channel",
+            "console:a",
+            "--scope",
+            "repo.content",
+        ],
+    );
+    let (ok, out, _) = herald(
+        dir.path(),
+        &[
+            "subscribe",
+            "acme/x",
+            "--channel",
+            "console:a",
+            "--scope",
+            "discussion",
+        ],
+    );
+    assert!(ok);
+    assert!(
+        out.contains("Widened") && out.contains("scopes discussion, repo.content"),
+        "{out}"
+    );
+}
+
+#[test]
+fn mistakes_exit_non_zero_say_how_to_fix_them_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["subscribe", "a/b/c", "--channel", "console:x"],
+            "owner/name",
+        ),
+        (
+            &[
+                "subscribe",
+                "acme/x",
+                "--channel",
+                "console:x",
+                "--scope",
+                "repos",
+            ],
+            "repo.content",
+        ),
+        (
+            &["subscribe", "acme/x", "--channel", "irc:#x"],
+            "discord:<channel id>",
+        ),
+        (
+            &[
+                "subscribe",
+                "acme/x",
+                "--channel",
+                "discord:123456789012345678",
+            ],
+            "discord.token",
+        ),
+        (&["unsubscribe", "42"], "no subscription #42"),
+    ];
+    for (args, hint) in cases {
+        let (ok, _, err) = herald(dir.path(), args);
+        assert!(!ok, "{args:?} should fail");
+        assert!(err.contains(hint), "{args:?}: {err}");
+    }
+    let (_, out, _) = herald(dir.path(), &["subscriptions"]);
+    assert!(out.starts_with("No subscriptions"), "{out}");
+}
+
+#[test]
+fn config_subscriptions_are_synced_and_cannot_be_removed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    config(
+        dir.path(),
+        "[[subscriptions]]\ntarget = \"*\"\nchannel = \"console:stdout\"\n",
+    );
+    // Serving syncs the config; a short-lived run is enough.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["--config", "bot.toml", "serve"])
+        .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
+        .current_dir(dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keep reading, so the server never writes into a closed pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = rx
+        .iter()
+        .any(|l| l.contains("herald ready on http://127.0.0.1:"));
+    assert!(ready, "serve logs a ready line with the address");
+    unsafe_kill_term(child.id());
+    assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+
+    let (_, out, _) = herald(dir.path(), &["subscriptions"]);
+    assert!(
+        out.contains("#1: every event this endpoint receives → console:stdout")
+            && out.contains("config"),
+        "{out}"
+    );
+    let (ok, _, err) = herald(dir.path(), &["unsubscribe", "1"]);
+    assert!(!ok);
+    assert!(err.contains("declared in the config file"), "{err}");
+}
+
+fn unsafe_kill_term(pid: u32) {
+    let status = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[test]
+fn render_prints_what_would_be_posted() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    let payload = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/hf/assembled-v3-discussion-update-pr-merged.json");
+    let p = payload.to_str().unwrap();
+    let (ok, out, err) = herald(dir.path(), &["render", p]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("Pull request #3 on some-user/some-repo merged: “Hello!”"),
+        "{out}"
+    );
+    let (ok, out, _) = herald(dir.path(), &["render", p, "--platform", "discord"]);
+    assert!(ok);
+    let body: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        body["embeds"][0]["color"],
+        serde_json::json!(herald::render::PURPLE)
+    );
+    let (ok, out, _) = herald(dir.path(), &["render", p, "--platform", "slack"]);
+    assert!(ok);
+    assert!(out.contains("\"unfurl_links\": false"));
+}

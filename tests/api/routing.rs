@@ -1,0 +1,170 @@
+//! Who receives what: targets, scopes, the scope rule, and one message per channel.
+
+use crate::helpers::*;
+use serde_json::json;
+
+const OTHER_DISCORD: &str = "discord:223456789012345678";
+
+fn repo_event(kind: &str, name: &str, scope: &str, action: &str) -> Vec<u8> {
+    json!({
+        "event": { "action": action, "scope": scope },
+        "repo": { "type": kind, "name": name, "private": false },
+        "webhook": { "id": "w", "version": 3 }
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// The channels (by Discord path) that received the event.
+async fn channels_for(app: &TestApp, payload: Vec<u8>) -> Vec<String> {
+    let id = event_id(app.post_webhook(&payload).await).await;
+    let mut got: Vec<String> = app
+        .settled(id)
+        .await
+        .into_iter()
+        .map(|d| d.channel)
+        .collect();
+    got.sort();
+    got
+}
+
+#[tokio::test]
+async fn each_target_kind_receives_exactly_its_events() {
+    let app = spawn_app().await;
+    app.subscribe("datasets/acme/*", "console:datasets", &[])
+        .await;
+    app.subscribe("acme/*", "console:acme", &[]).await;
+    app.subscribe(
+        "https://huggingface.co/acme/llama/tree/main",
+        "console:llama",
+        &[],
+    )
+    .await;
+    app.subscribe("gpt2", "console:gpt2", &[]).await;
+    app.subscribe("*", "console:all", &[]).await;
+
+    let got = channels_for(&app, repo_event("dataset", "acme/data", "repo", "create")).await;
+    assert_eq!(got, ["console:acme", "console:all", "console:datasets"]);
+    let got = channels_for(
+        &app,
+        repo_event("model", "acme/llama", "repo.content", "update"),
+    )
+    .await;
+    assert_eq!(got, ["console:acme", "console:all", "console:llama"]);
+    let got = channels_for(&app, repo_event("space", "ACME/Llama", "repo", "create")).await;
+    assert_eq!(
+        got,
+        ["console:acme", "console:all"],
+        "a Space is not the model of the same name"
+    );
+    let got = channels_for(&app, repo_event("model", "gpt2", "repo.content", "update")).await;
+    assert_eq!(got, ["console:all", "console:gpt2"]);
+    let got = channels_for(&app, repo_event("model", "other/llama", "repo", "create")).await;
+    assert_eq!(got, ["console:all"]);
+}
+
+#[tokio::test]
+async fn scopes_filter_and_narrower_scopes_reach_broader_subscribers() {
+    let app = spawn_app().await;
+    app.subscribe("acme/llama", "console:content", &["repo.content"])
+        .await;
+    app.subscribe("acme/llama", "console:config", &["repo.config"])
+        .await;
+    app.subscribe("acme/llama", "console:repo", &["repo"]).await;
+    app.subscribe("acme/llama", "console:talk", &["community.discussion"])
+        .await;
+
+    let got = channels_for(
+        &app,
+        repo_event("model", "acme/llama", "repo.content", "update"),
+    )
+    .await;
+    assert_eq!(got, ["console:content", "console:repo"]);
+    let got = channels_for(
+        &app,
+        repo_event("model", "acme/llama", "repo.config.dois", "update"),
+    )
+    .await;
+    assert_eq!(
+        got,
+        ["console:config", "console:repo"],
+        "a future scope reaches its ancestors"
+    );
+    let got = channels_for(
+        &app,
+        fixture_for(
+            "acme/llama",
+            "hf/assembled-v3-discussion-comment-create.json",
+        ),
+    )
+    .await;
+    assert_eq!(got, ["console:talk"]);
+}
+
+fn fixture_for(name: &str, file: &str) -> Vec<u8> {
+    let mut p = fixture_json(file);
+    p["repo"]["name"] = json!(name);
+    p.to_string().into_bytes()
+}
+
+#[tokio::test]
+async fn a_channel_gets_an_event_once_even_when_several_subscriptions_match() {
+    let app = spawn_app().await;
+    app.subscribe("*", DISCORD_CHANNEL, &[]).await;
+    app.subscribe("acme/*", DISCORD_CHANNEL, &[]).await;
+    app.subscribe("acme/llama", DISCORD_CHANNEL, &["repo"])
+        .await;
+    app.subscribe("acme/llama", OTHER_DISCORD, &[]).await;
+    let id = event_id(
+        app.post_webhook(&repo_event("model", "acme/llama", "repo", "create"))
+            .await,
+    )
+    .await;
+    let deliveries = app.settled(id).await;
+    assert_eq!(deliveries.len(), 2);
+    let got = app.discord.wait_for(2).await;
+    let mut paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/api/v10/channels/123456789012345678/messages",
+            "/api/v10/channels/223456789012345678/messages"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_move_reaches_subscribers_of_the_new_name() {
+    let app = spawn_app().await;
+    app.subscribe("some-user/some-new-repo", "console:new", &[])
+        .await;
+    let got = channels_for(&app, fixture("hf/assembled-v3-repo-move.json")).await;
+    assert_eq!(got, ["console:new"]);
+}
+
+#[tokio::test]
+async fn an_unknown_scope_is_rendered_by_the_nearest_template() {
+    let app = spawn_app().await;
+    app.subscribe("acme/llama", DISCORD_CHANNEL, &["repo.config"])
+        .await;
+    let mut p: serde_json::Value = serde_json::from_slice(&repo_event(
+        "model",
+        "acme/llama",
+        "repo.config.dois",
+        "create",
+    ))
+    .unwrap();
+    p["updatedConfig"] = json!({ "doi": "10.57967/hf/1234" });
+    event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
+    let got = app.discord.wait_for(1).await;
+    let embed = &got[0].body["embeds"][0];
+    assert_eq!(
+        embed["title"],
+        "Settings changed on **acme/llama** (`repo.config.dois`)"
+    );
+    assert!(embed["description"]
+        .as_str()
+        .unwrap()
+        .contains("`doi`: 10.57967/hf/1234"));
+}
