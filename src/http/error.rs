@@ -14,7 +14,13 @@ impl ApiError {
 }
 
 impl IntoResponse for ApiError {
+    /// Every refusal leaves a trace for the operator (never with the request's secrets).
     fn into_response(self) -> Response {
+        if self.0.is_server_error() {
+            tracing::error!(status = self.0.as_u16(), reason = %self.1, "request failed");
+        } else {
+            tracing::warn!(status = self.0.as_u16(), reason = %self.1, "request refused");
+        }
         (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
     }
 }

@@ -77,10 +77,7 @@ pub async fn hub(
                 Json(json!({ "event_id": accepted.event_id, "deliveries": accepted.deliveries })),
             ))
         }
-        Err(IngestError::Payload(e)) => {
-            tracing::warn!(reason = %e, "webhook refused: unreadable payload");
-            Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string()))
-        }
+        Err(IngestError::Payload(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string())),
         Err(IngestError::Store(e)) => {
             tracing::error!(error = %format!("{e:#}"), "webhook not stored");
             // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.

@@ -145,18 +145,19 @@ fn mistakes_exit_non_zero_say_how_to_fix_them_and_write_nothing() {
     assert!(out.starts_with("No subscriptions"), "{out}");
 }
 
-#[test]
-fn config_subscriptions_are_synced_and_cannot_be_removed_from_the_cli() {
-    let dir = tempfile::tempdir().unwrap();
-    config(
-        dir.path(),
-        "[[subscriptions]]\ntarget = \"*\"\nchannel = \"console:stdout\"\n",
-    );
-    // Serving syncs the config; a short-lived run is enough.
+/// Starts `herald serve` on a free port; returns the child, its address and its log lines.
+fn serve(
+    dir: &Path,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["--config", "bot.toml", "serve"])
         .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
-        .current_dir(dir.path())
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -170,10 +171,36 @@ fn config_subscriptions_are_synced_and_cannot_be_removed_from_the_cli() {
     });
     let ready = rx
         .iter()
-        .any(|l| l.contains("herald ready on http://127.0.0.1:"));
-    assert!(ready, "serve logs a ready line with the address");
-    unsafe_kill_term(child.id());
+        .find(|l| l.contains("herald ready on http://127.0.0.1:"))
+        .expect("serve logs a ready line with the address");
+    let addr = ready
+        .split("herald ready on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    (child, addr.to_string(), rx)
+}
+
+fn terminate(mut child: std::process::Child) {
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
     assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+}
+
+#[test]
+fn config_subscriptions_are_synced_and_cannot_be_removed_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    config(
+        dir.path(),
+        "[[subscriptions]]\ntarget = \"*\"\nchannel = \"console:stdout\"\n",
+    );
+    let (child, _, _) = serve(dir.path());
+    terminate(child);
 
     let (_, out, _) = herald(dir.path(), &["subscriptions"]);
     assert!(
@@ -186,12 +213,45 @@ fn config_subscriptions_are_synced_and_cannot_be_removed_from_the_cli() {
     assert!(err.contains("declared in the config file"), "{err}");
 }
 
-fn unsafe_kill_term(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
+#[tokio::test]
+async fn a_secret_in_the_query_string_never_reaches_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    std::fs::write(
+        dir.path().join("bot.toml"),
+        std::fs::read_to_string(dir.path().join("bot.toml"))
+            .unwrap()
+            .replace("secret = \"s\"", "secret = \"query-secret-123\""),
+    )
+    .unwrap();
+    let (child, addr, logs) = serve(dir.path());
+    let client = reqwest::Client::new();
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/hf/v3-discussion-create-pr.json"),
+    )
+    .unwrap();
+    for (secret, status) in [("query-secret-123", 202), ("wrong-guess-456", 403)] {
+        let resp = client
+            .post(format!("{addr}/webhooks/hf?secret={secret}"))
+            .header("Content-Type", "application/json")
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status);
+    }
+    terminate(child);
+    let lines: Vec<String> = logs.try_iter().collect();
+    let all = lines.join("\n");
+    assert!(
+        all.contains("event accepted") && all.contains("request refused"),
+        "{all}"
+    );
+    assert!(
+        !all.contains("query-secret-123") && !all.contains("wrong-guess-456"),
+        "{all}"
+    );
 }
 
 #[test]
