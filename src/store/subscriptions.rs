@@ -121,21 +121,7 @@ pub async fn add(
             Added::Widened,
         ));
     }
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, source, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(new.target.to_string())
-    .bind(kind)
-    .bind(&repo_type)
-    .bind(&match_key)
-    .bind(join_scopes(&new.scopes))
-    .bind(new.channel.to_string())
-    .bind(&new.source)
-    .bind(now)
-    .bind(&new.created_by)
-    .fetch_one(&mut *conn)
-    .await?;
+    let id = insert(conn, new, now, false).await?;
     let sub = Subscription {
         id,
         target: new.target.clone(),
@@ -146,6 +132,38 @@ pub async fn add(
         created_by: new.created_by.clone(),
     };
     Ok((sub, Added::Created))
+}
+
+/// Inserts a row. With `replace`, the row already sending this target to this channel
+/// takes the new scopes and source instead (config is the source of truth for its own).
+async fn insert(
+    conn: &mut SqliteConnection,
+    new: &NewSubscription,
+    now: i64,
+    replace: bool,
+) -> sqlx::Result<i64> {
+    let (kind, repo_type, match_key) = key(&new.target);
+    let upsert = if replace {
+        "ON CONFLICT (target_kind, match_key, repo_type, channel)
+         DO UPDATE SET scopes = excluded.scopes, source = excluded.source"
+    } else {
+        ""
+    };
+    sqlx::query_scalar(&format!(
+        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, source, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert} RETURNING id"
+    ))
+    .bind(new.target.to_string())
+    .bind(kind)
+    .bind(repo_type)
+    .bind(match_key)
+    .bind(join_scopes(&new.scopes))
+    .bind(new.channel.to_string())
+    .bind(&new.source)
+    .bind(now)
+    .bind(&new.created_by)
+    .fetch_one(conn)
+    .await
 }
 
 pub async fn get(pool: &SqlitePool, id: i64) -> anyhow::Result<Option<Subscription>> {
@@ -183,24 +201,7 @@ pub async fn sync_config(
     let mut tx = pool.begin().await?;
     let mut kept = Vec::new();
     for new in declared {
-        let (kind, repo_type, match_key) = key(&new.target);
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, source, created_at, created_by)
-             VALUES (?, ?, ?, ?, ?, ?, 'config', ?, ?)
-             ON CONFLICT (target_kind, match_key, repo_type, channel)
-             DO UPDATE SET scopes = excluded.scopes, source = 'config'
-             RETURNING id",
-        )
-        .bind(new.target.to_string())
-        .bind(kind)
-        .bind(&repo_type)
-        .bind(&match_key)
-        .bind(join_scopes(&new.scopes))
-        .bind(new.channel.to_string())
-        .bind(now)
-        .bind(&new.created_by)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = insert(&mut tx, new, now, true).await?;
         kept.push(id.to_string());
     }
     sqlx::query(&format!(
