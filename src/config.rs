@@ -25,6 +25,7 @@ pub struct Settings {
     pub slack: Slack,
     pub templates: Templates,
     pub delivery: Delivery,
+    pub chat: Chat,
     pub subscriptions: Vec<DeclaredSubscription>,
 }
 
@@ -154,6 +155,28 @@ impl Default for Delivery {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Chat {
+    /// Users who may change things in any workspace, besides its admins:
+    /// `discord:<user id>` or `slack:<user id>`.
+    pub admins: Vec<String>,
+    /// How long a workspace's old webhook secret keeps working after `setup rotate`.
+    pub rotation_grace_hours: u64,
+    /// Oldest accepted signature timestamp on chat requests, in seconds.
+    pub max_clock_skew_s: u64,
+}
+
+impl Default for Chat {
+    fn default() -> Self {
+        Chat {
+            admins: vec![],
+            rotation_grace_hours: 24,
+            max_clock_skew_s: 300,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeclaredSubscription {
     pub target: String,
     pub channel: String,
@@ -228,6 +251,7 @@ impl Settings {
                         .collect::<Result<_, _>>()
                         .with_context(at)?,
                     channel,
+                    workspace: None,
                     source: "config".into(),
                     created_by: "bot.toml".into(),
                 })

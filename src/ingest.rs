@@ -2,7 +2,7 @@
 //! (store, route), so that a 2xx always means the event and its deliveries are on disk.
 
 use crate::hub::{payload, Event};
-use crate::route;
+use crate::route::{self, Origin};
 use crate::store::{deliveries, events, now_ms, subscriptions, Store};
 
 #[derive(Debug)]
@@ -27,13 +27,13 @@ impl From<sqlx::Error> for IngestError {
     }
 }
 
-pub async fn accept(store: &Store, endpoint: &str, raw: &[u8]) -> Result<Accepted, IngestError> {
+pub async fn accept(store: &Store, origin: &Origin, raw: &[u8]) -> Result<Accepted, IngestError> {
     let event = payload::parse(raw)?;
     let now = now_ms();
     let mut tx = store.pool.begin().await?;
-    let event_id = events::insert(&mut tx, endpoint, raw, &event, now).await?;
+    let event_id = events::insert(&mut tx, origin.as_str(), raw, &event, now).await?;
     let candidates = subscriptions::candidates(&mut tx, &event).await?;
-    let chosen = route::select(&event, candidates);
+    let chosen = route::select(&event, origin, candidates);
     for sub in &chosen {
         deliveries::enqueue(&mut tx, event_id, sub.id, &sub.channel.to_string(), now).await?;
     }

@@ -5,6 +5,7 @@
 //! senders). [`http`] wires the endpoints, [`config`] loads settings, [`cli`] is the
 //! command line, [`startup`] runs it all.
 
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod deliver;

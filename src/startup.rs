@@ -1,5 +1,6 @@
 //! Building and running the application: the HTTP server and the delivery worker side by side.
 
+use crate::chat::Chat;
 use crate::config::Settings;
 use crate::deliver::worker::{RetryPolicy, Worker};
 use crate::deliver::{console::Console, discord::Discord, slack::Slack, Senders};
@@ -7,6 +8,7 @@ use crate::http::{self, AppState};
 use crate::render::Renderer;
 use crate::store::{now_ms, subscriptions, Store};
 use anyhow::Context;
+use serenity::interactions_endpoint::Verifier;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,22 +21,40 @@ pub struct Application {
     worker: Worker,
 }
 
-/// The senders for every platform that has a token.
-pub fn senders(settings: &Settings) -> anyhow::Result<Senders> {
-    let client = reqwest::Client::builder()
+/// The one HTTP client for every outbound call, with timeouts.
+pub fn http_client(settings: &Settings) -> anyhow::Result<reqwest::Client> {
+    reqwest::Client::builder()
         .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
         .timeout(Duration::from_millis(settings.delivery.http_timeout_ms))
         .connect_timeout(Duration::from_secs(5))
         .build()
-        .context("cannot build the HTTP client")?;
+        .context("cannot build the HTTP client")
+}
+
+/// The senders for every platform that has a token.
+pub fn senders(settings: &Settings, client: &reqwest::Client) -> Senders {
     let d = &settings.discord;
     let s = &settings.slack;
-    Ok(Senders {
+    Senders {
         discord: (!d.token.is_empty()).then(|| Discord::new(client.clone(), &d.api_base, &d.token)),
         slack: (!s.bot_token.is_empty())
             .then(|| Slack::new(client.clone(), &s.api_base, &s.bot_token)),
         console: Console,
-    })
+    }
+}
+
+/// The Discord signature checker, if a public key is configured.
+fn discord_verifier(settings: &Settings) -> anyhow::Result<Option<Verifier>> {
+    let key = settings.discord.public_key.trim();
+    if key.is_empty() {
+        return Ok(None);
+    }
+    let bytes: [u8; 32] = hex::decode(key)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .context("discord.public_key must be the application's 64-character hex public key")?;
+    let v = Verifier::try_new(bytes).map_err(|e| anyhow::anyhow!("discord.public_key: {e}"))?;
+    Ok(Some(v))
 }
 
 impl Application {
@@ -43,13 +63,14 @@ impl Application {
     pub async fn build(settings: &Settings) -> anyhow::Result<Application> {
         let store = Store::open(&settings.database.url).await?;
         subscriptions::sync_config(&store.pool, &settings.declared()?, now_ms()).await?;
-        let renderer = Renderer::load(Some(&settings.templates.dir))?;
+        let renderer = Arc::new(Renderer::load(Some(&settings.templates.dir))?);
         let wake = Arc::new(Notify::new());
+        let http = http_client(settings)?;
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),
-            renderer: Arc::new(renderer),
-            senders: Arc::new(senders(settings)?),
+            renderer: renderer.clone(),
+            senders: Arc::new(senders(settings, &http)),
             wake: wake.clone(),
             policy: RetryPolicy {
                 max_attempts: d.max_attempts,
@@ -58,10 +79,19 @@ impl Application {
             },
             lease: Duration::from_millis(d.lease_ms),
         };
+        let chat = Chat {
+            store: store.clone(),
+            renderer,
+            settings: Arc::new(settings.clone()),
+            wake: wake.clone(),
+            http,
+        };
         let state = AppState {
             store,
             secrets: settings.hub.secrets(),
             wake,
+            chat,
+            discord_verifier: discord_verifier(settings)?,
         };
         let listener = TcpListener::bind(&settings.server.listen)
             .await

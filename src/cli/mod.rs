@@ -1,5 +1,6 @@
 //! The command line: one file per command family.
 
+mod discord;
 mod render;
 mod subscriptions;
 
@@ -54,11 +55,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Discord set-up.
+    #[command(subcommand)]
+    Discord(DiscordCommand),
     /// Render a payload file offline, exactly as it would be posted.
     Render {
         payload: PathBuf,
         #[arg(long, value_enum, default_value = "console")]
         platform: RenderPlatform,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscordCommand {
+    /// Registers /herald with Discord: globally, or in one server (instant, for trying it).
+    RegisterCommands {
+        #[arg(long)]
+        guild: Option<String>,
     },
 }
 
@@ -71,15 +84,37 @@ pub enum RenderPlatform {
 
 /// Runs a command other than `serve`; the text is what to print on success.
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String> {
+    use crate::chat::Command as Chat;
     match command {
         Command::Serve => unreachable!("serve is run by main"),
         Command::Subscribe {
             target,
             channel,
             scopes,
-        } => subscriptions::subscribe(settings, &target, &channel, &scopes).await,
-        Command::Unsubscribe { id } => subscriptions::unsubscribe(settings, id).await,
-        Command::Subscriptions { json } => subscriptions::list(settings, json).await,
+        } => {
+            let cmd = Chat::Subscribe {
+                target,
+                scopes,
+                channel: Some(channel),
+            };
+            subscriptions::run(settings, cmd).await
+        }
+        Command::Unsubscribe { id } => {
+            subscriptions::run(
+                settings,
+                Chat::Unsubscribe {
+                    what: id.to_string(),
+                },
+            )
+            .await
+        }
+        Command::Subscriptions { json: true } => subscriptions::list_json(settings).await,
+        Command::Subscriptions { json: false } => {
+            subscriptions::run(settings, Chat::List { everywhere: true }).await
+        }
+        Command::Discord(DiscordCommand::RegisterCommands { guild }) => {
+            discord::register(settings, guild.as_deref()).await
+        }
         Command::Render { payload, platform } => render::render(settings, &payload, platform),
     }
 }

@@ -3,9 +3,9 @@
 
 use super::{SendError, Senders};
 use crate::hub::Event;
-use crate::render::Renderer;
+use crate::render::{Message, Renderer};
 use crate::route::Channel;
-use crate::store::{deliveries, events, now_ms, Store};
+use crate::store::{deliveries, events, now_ms, templates, Store};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -84,12 +84,16 @@ impl Worker {
 
     async fn process(&self, d: &deliveries::Claimed) -> anyhow::Result<()> {
         let pool = &self.store.pool;
-        let outcome = match self.prepare_and_send(d).await {
-            Ok(message_id) => {
-                deliveries::mark_sent(pool, d.id, &message_id, now_ms()).await?;
-                tracing::info!(delivery = d.id, event = d.event_id, channel = %d.channel, "delivered");
-                return Ok(());
-            }
+        let outcome = match self.prepare(d).await {
+            Ok((channel, msg, note)) => match self.senders.send(&channel, d.id, &msg).await {
+                Ok(message_id) => {
+                    deliveries::mark_sent(pool, d.id, &message_id, note.as_deref(), now_ms())
+                        .await?;
+                    tracing::info!(delivery = d.id, event = d.event_id, channel = %d.channel, "delivered");
+                    return Ok(());
+                }
+                Err(e) => e,
+            },
             Err(e) => e,
         };
         match outcome {
@@ -117,20 +121,35 @@ impl Worker {
         Ok(())
     }
 
-    async fn prepare_and_send(&self, d: &deliveries::Claimed) -> Result<String, SendError> {
+    /// The channel and the message for a delivery, rendered with its workspace's templates;
+    /// the note says which user template failed, if one did.
+    async fn prepare(
+        &self,
+        d: &deliveries::Claimed,
+    ) -> Result<(Channel, Message, Option<String>), SendError> {
         let permanent = |what: String| SendError::Permanent(what);
+        let db = |e: sqlx::Error| SendError::transient(format!("database: {e}"));
         let stored = events::get(&self.store.pool, d.event_id)
             .await
-            .map_err(|e| SendError::transient(format!("database: {e}")))?
+            .map_err(db)?
             .ok_or_else(|| permanent(format!("event {} is no longer stored", d.event_id)))?;
         let event: Event = stored
             .event()
             .map_err(|e| permanent(format!("event {} cannot be read: {e}", d.event_id)))?;
         let channel = Channel::parse(&d.channel).map_err(|e| permanent(e.to_string()))?;
-        let msg = self
+        let overrides = match d.subscription_id {
+            Some(id) => templates::overrides(&self.store.pool, id)
+                .await
+                .map_err(db)?,
+            None => Default::default(),
+        };
+        let (msg, note) = self
             .renderer
-            .render(&event, channel.platform)
+            .render_with(&event, channel.platform, &overrides)
             .map_err(|e| permanent(format!("rendering failed: {e:#}")))?;
-        self.senders.send(&channel, d.id, &msg).await
+        if let Some(note) = &note {
+            tracing::warn!(delivery = d.id, event = d.event_id, %note, "a user template failed");
+        }
+        Ok((channel, msg, note))
     }
 }

@@ -3,9 +3,11 @@
 use super::{ApiError, AppState};
 use crate::hub::secret::SecretCheck;
 use crate::ingest::{self, IngestError};
+use crate::route::Origin;
+use crate::store::{endpoints, now_ms};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
@@ -29,13 +31,65 @@ fn json_content_type(headers: &HeaderMap) -> bool {
     mime == "application/json" || mime.ends_with("+json")
 }
 
+/// `POST /webhooks/hf`: the operator's webhook.
 pub async fn hub(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match state.secrets.check(given_secret(&headers, query.as_deref()).as_deref()) {
+    let check = state
+        .secrets
+        .check(given_secret(&headers, query.as_deref()).as_deref());
+    receive(&state, check, Origin::Operator, &headers, body).await
+}
+
+/// `POST /webhooks/hf/{endpoint_id}`: a workspace's own webhook, with its own secret.
+pub async fn workspace(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let ep = endpoints::get(&state.store.pool, &id)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot read endpoints");
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "endpoint could not be read; try again",
+            )
+        })?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "no such webhook endpoint; `setup` in Discord or Slack shows yours",
+            )
+        })?;
+    let check = ep.check(
+        given_secret(&headers, query.as_deref()).as_deref(),
+        now_ms(),
+    );
+    receive(
+        &state,
+        check,
+        Origin::Workspace(ep.workspace),
+        &headers,
+        body,
+    )
+    .await
+}
+
+/// Checks the secret, then the body, then stores the event and answers with its id.
+async fn receive(
+    state: &AppState,
+    check: SecretCheck,
+    origin: Origin,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match check {
         SecretCheck::Valid => {}
         SecretCheck::Missing => {
             return Err(ApiError::new(
@@ -58,15 +112,15 @@ pub async fn hub(
             )
         }
     })?;
-    if !json_content_type(&headers) {
+    if !json_content_type(headers) {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "content type must be application/json",
         ));
     }
-    match ingest::accept(&state.store, "operator", &body).await {
+    match ingest::accept(&state.store, &origin, &body).await {
         Ok(accepted) => {
-            tracing::info!(event = accepted.event_id, scope = %accepted.event.scope,
+            tracing::info!(event = accepted.event_id, origin = origin.as_str(), scope = %accepted.event.scope,
                 action = %accepted.event.action, repo = %accepted.event.repo.name,
                 deliveries = accepted.deliveries, "event accepted");
             if accepted.deliveries > 0 {

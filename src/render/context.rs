@@ -6,6 +6,9 @@ use crate::hub::repo::repo_url;
 use crate::hub::{Action, Event, Scope};
 use serde_json::{json, Value};
 
+/// The most items of a list a template sees.
+pub const LIST_CAP: usize = 50;
+
 pub fn short_sha(sha: &str) -> String {
     sha.chars().take(7).collect()
 }
@@ -68,6 +71,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
     let config = event.config.as_ref().map(|c| {
         let changes: Vec<Value> = c
             .iter()
+            .take(LIST_CAP)
             .map(|(k, v)| json!({ "key": k, "value": plain(v) }))
             .collect();
         json!({ "private": c.get("private").and_then(Value::as_bool), "changes": changes })

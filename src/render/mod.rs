@@ -2,14 +2,18 @@
 //! hierarchy, every value escaped for the platform, output cut to the platform's limits.
 
 pub mod context;
+pub mod custom;
 pub mod escape;
 pub mod helpers;
 pub mod limits;
+pub mod samples;
 
+use crate::hub::Scope;
 use crate::hub::{Action, Event};
 use crate::route::Platform;
 use anyhow::Context as _;
 use handlebars::Handlebars;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// The built-in templates, compiled into the binary; files in `templates.dir` override them.
@@ -45,6 +49,8 @@ pub struct Message {
 }
 
 pub struct Renderer {
+    /// The sources in use for each built-in name (files in `templates.dir` win).
+    sources: HashMap<String, String>,
     discord: Handlebars<'static>,
     slack: Handlebars<'static>,
     console: Handlebars<'static>,
@@ -82,28 +88,117 @@ impl Renderer {
             discord: build(Platform::Discord)?,
             slack: build(Platform::Slack)?,
             console: build(Platform::Console)?,
+            sources: sources.into_iter().collect(),
         })
     }
 
-    pub fn render(&self, event: &Event, platform: Platform) -> anyhow::Result<Message> {
-        let hb = match platform {
+    /// The source of the template used for `name` (a scope or `default`) when no user
+    /// template applies: its own, or the nearest ancestor's, or the default.
+    pub fn builtin_source(&self, name: &str) -> &str {
+        let found = Scope::parse(name)
+            .ok()
+            .and_then(|s| s.lineage().find_map(|s| self.sources.get(s.as_str())));
+        found
+            .or_else(|| self.sources.get("default"))
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    fn registry(&self, platform: Platform) -> &Handlebars<'static> {
+        match platform {
             Platform::Discord => &self.discord,
             Platform::Slack => &self.slack,
             Platform::Console => &self.console,
-        };
+        }
+    }
+
+    /// Renders with the built-in templates (and those of `templates.dir`).
+    pub fn render(&self, event: &Event, platform: Platform) -> anyhow::Result<Message> {
+        let hb = self.registry(platform);
         let scope = event.scope.lineage().find(|s| hb.has_template(s.as_str()));
         let name = scope.as_ref().map(|s| s.as_str()).unwrap_or("default");
         let ctx = context::build(event, scope.as_ref().unwrap_or(&event.scope));
         let out = hb
             .render(name, &ctx)
             .with_context(|| format!("template {name} failed"))?;
-        let (headline, body) = split(&out);
-        Ok(Message {
-            headline,
-            body,
-            url: ctx["url"].as_str().unwrap_or_default().to_string(),
-            color: color(event),
-        })
+        Ok(message(&out, &ctx, event))
+    }
+
+    /// Renders with users' templates first (most specific layer first, each walking up the
+    /// scope hierarchy), then the built-in ones. A user template that fails is skipped and
+    /// named in the returned note; the message is still made.
+    pub fn render_with(
+        &self,
+        event: &Event,
+        platform: Platform,
+        overrides: &Overrides,
+    ) -> anyhow::Result<(Message, Option<String>)> {
+        let builtin_covers = event
+            .scope
+            .lineage()
+            .any(|s| self.registry(platform).has_template(s.as_str()));
+        let mut notes = Vec::new();
+        for (label, layer) in &overrides.layers {
+            let mut names: Vec<String> = event.scope.lineage().map(|s| s.to_string()).collect();
+            if !builtin_covers {
+                names.push("default".into());
+            }
+            for name in names.iter().filter(|n| layer.contains_key(*n)) {
+                let scope = Scope::parse(name).unwrap_or_else(|_| event.scope.clone());
+                match self.render_source(&layer[name], &scope, event, platform) {
+                    Ok(msg) => return Ok((msg, join(notes))),
+                    Err(e) => {
+                        notes.push(format!("{label} template {name} failed ({e}); fell back"))
+                    }
+                }
+            }
+        }
+        Ok((self.render(event, platform)?, join(notes)))
+    }
+
+    /// Renders an untrusted template source as if it were the template of `scope`,
+    /// checked first and with its output capped.
+    pub fn render_source(
+        &self,
+        source: &str,
+        scope: &Scope,
+        event: &Event,
+        platform: Platform,
+    ) -> Result<Message, String> {
+        custom::validate(source)?;
+        let ctx = context::build(event, scope);
+        let wrapped = handlebars::Context::wraps(&ctx).map_err(|e| e.to_string())?;
+        let mut out = custom::Capped::new(custom::OUTPUT_CAP);
+        self.registry(platform)
+            .render_template_with_context_to_write(source, &wrapped, &mut out)
+            .map_err(|e| e.to_string())?;
+        let text = String::from_utf8_lossy(&out.buf);
+        let msg = message(&text, &ctx, event);
+        if msg.headline.is_empty() {
+            return Err("the template renders an empty headline".into());
+        }
+        Ok(msg)
+    }
+}
+
+/// Users' templates for one delivery: `(label, scope or "default" → source)`, most
+/// specific first (the subscription's, then the workspace's).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub layers: Vec<(String, HashMap<String, String>)>,
+}
+
+fn join(notes: Vec<String>) -> Option<String> {
+    (!notes.is_empty()).then(|| notes.join("; "))
+}
+
+fn message(out: &str, ctx: &serde_json::Value, event: &Event) -> Message {
+    let (headline, body) = split(out);
+    Message {
+        headline,
+        body,
+        url: ctx["url"].as_str().unwrap_or_default().to_string(),
+        color: color(event),
     }
 }
 

@@ -10,10 +10,44 @@ pub use target::Target;
 
 use crate::hub::Event;
 
+/// Which webhook an event came in on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// `POST /webhooks/hf`, the operator's.
+    Operator,
+    /// `POST /webhooks/hf/{endpoint_id}`, a workspace's own.
+    Workspace(String),
+}
+
+impl Origin {
+    /// How it is stored with the event: `operator`, or the workspace id.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Origin::Operator => "operator",
+            Origin::Workspace(w) => w,
+        }
+    }
+
+    /// Who may see an event from here: a workspace's endpoint feeds only that workspace;
+    /// the operator's feeds the operator, and workspaces only for public repos.
+    pub fn may_reach(&self, sub: &Subscription, event: &Event) -> bool {
+        match (self, &sub.workspace) {
+            (Origin::Workspace(w), Some(owner)) => w == owner,
+            (Origin::Workspace(_), None) => false,
+            (Origin::Operator, None) => true,
+            (Origin::Operator, Some(_)) => !event.repo.private,
+        }
+    }
+}
+
 /// From the candidates the store found by key, the subscriptions that get the event:
-/// those whose scopes want it, one per channel (the most specific).
-pub fn select(event: &Event, mut candidates: Vec<Subscription>) -> Vec<Subscription> {
-    candidates.retain(|s| s.wants(event));
+/// those allowed to see it whose scopes want it, one per channel (the most specific).
+pub fn select(
+    event: &Event,
+    origin: &Origin,
+    mut candidates: Vec<Subscription>,
+) -> Vec<Subscription> {
+    candidates.retain(|s| origin.may_reach(s, event) && s.wants(event));
     candidates.sort_by_key(|s| (std::cmp::Reverse(s.specificity()), s.id));
     let mut seen = std::collections::HashSet::new();
     candidates.retain(|s| seen.insert(s.channel.clone()));

@@ -11,7 +11,10 @@ pub struct Subscription {
     /// Empty: every scope.
     pub scopes: Vec<Scope>,
     pub channel: Channel,
-    /// `config` (from bot.toml) or `cli`.
+    /// `None`: the operator's (bot.toml, CLI); else the workspace (`discord:<guild>`,
+    /// `slack:<team>`) that owns it.
+    pub workspace: Option<String>,
+    /// `config` (bot.toml), `cli`, `discord` or `slack`.
     pub source: String,
     pub created_at: i64,
     pub created_by: String,

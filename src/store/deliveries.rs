@@ -7,6 +7,7 @@ use sqlx::{SqliteConnection, SqlitePool};
 pub struct Claimed {
     pub id: i64,
     pub event_id: i64,
+    pub subscription_id: Option<i64>,
     pub channel: String,
     /// Including this one.
     pub attempts: i64,
@@ -22,27 +23,41 @@ pub struct Delivery {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub message_id: Option<String>,
+    pub note: Option<String>,
 }
 
+/// Adds a delivery; returns its id (that of the existing one if the event already goes
+/// to this channel).
 pub async fn enqueue(
     conn: &mut SqliteConnection,
     event_id: i64,
     subscription_id: i64,
     channel: &str,
     now: i64,
-) -> sqlx::Result<()> {
-    sqlx::query(
+) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
         "INSERT INTO deliveries (event_id, subscription_id, channel, due_at, created_at)
-         VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, channel) DO NOTHING",
+         VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (event_id, channel) DO UPDATE SET channel = excluded.channel
+         RETURNING id",
     )
     .bind(event_id)
     .bind(subscription_id)
     .bind(channel)
     .bind(now)
     .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn get(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<Delivery>> {
+    sqlx::query_as(
+        "SELECT id, event_id, subscription_id, channel, status, attempts, last_error, message_id, note
+         FROM deliveries WHERE id = ?",
+    )
+    .bind(id)
+    .fetch_optional(pool)
+    .await
 }
 
 /// Claims up to `limit` due deliveries, oldest first, including those whose lease ran out
@@ -59,7 +74,7 @@ pub async fn claim(
              SELECT id FROM deliveries
              WHERE (status = 'pending' AND due_at <= ?2) OR (status = 'sending' AND lease_until <= ?2)
              ORDER BY id LIMIT ?3)
-         RETURNING id, event_id, channel, attempts",
+         RETURNING id, event_id, subscription_id, channel, attempts",
     )
     .bind(now + lease_ms)
     .bind(now)
@@ -70,12 +85,19 @@ pub async fn claim(
     Ok(rows)
 }
 
-pub async fn mark_sent(pool: &SqlitePool, id: i64, message_id: &str, now: i64) -> sqlx::Result<()> {
+pub async fn mark_sent(
+    pool: &SqlitePool,
+    id: i64,
+    message_id: &str,
+    note: Option<&str>,
+    now: i64,
+) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, lease_until = NULL, last_error = NULL
+        "UPDATE deliveries SET status = 'sent', message_id = ?, note = ?, sent_at = ?, lease_until = NULL, last_error = NULL
          WHERE id = ?",
     )
     .bind(message_id)
+    .bind(note)
     .bind(now)
     .bind(id)
     .execute(pool)
@@ -118,7 +140,7 @@ pub async fn next_due(pool: &SqlitePool) -> sqlx::Result<Option<i64>> {
 
 pub async fn for_event(pool: &SqlitePool, event_id: i64) -> sqlx::Result<Vec<Delivery>> {
     sqlx::query_as(
-        "SELECT id, event_id, subscription_id, channel, status, attempts, last_error, message_id
+        "SELECT id, event_id, subscription_id, channel, status, attempts, last_error, message_id, note
          FROM deliveries WHERE event_id = ? ORDER BY id",
     )
     .bind(event_id)

@@ -1,8 +1,10 @@
 //! SQLite storage: events, subscriptions and the delivery outbox.
 
 pub mod deliveries;
+pub mod endpoints;
 pub mod events;
 pub mod subscriptions;
+pub mod templates;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

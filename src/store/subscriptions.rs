@@ -13,6 +13,8 @@ pub struct NewSubscription {
     pub target: Target,
     pub scopes: Vec<Scope>,
     pub channel: Channel,
+    /// `None`: the operator's; else the workspace that owns it.
+    pub workspace: Option<String>,
     pub source: String,
     pub created_by: String,
 }
@@ -31,6 +33,7 @@ struct Row {
     target: String,
     scopes: String,
     channel: String,
+    workspace: Option<String>,
     source: String,
     created_at: i64,
     created_by: String,
@@ -50,6 +53,7 @@ impl Row {
                 .collect::<Result<_, _>>()
                 .with_context(|| bad("scope"))?,
             channel: Channel::parse(&self.channel).with_context(|| bad("channel"))?,
+            workspace: self.workspace,
             source: self.source,
             created_at: self.created_at,
             created_by: self.created_by,
@@ -57,7 +61,7 @@ impl Row {
     }
 }
 
-const COLUMNS: &str = "id, target, scopes, channel, source, created_at, created_by";
+const COLUMNS: &str = "id, target, scopes, channel, workspace, source, created_at, created_by";
 
 /// `(target_kind, repo_type, match_key)`: how a target is keyed for lookups.
 fn key(target: &Target) -> (&'static str, String, String) {
@@ -127,6 +131,7 @@ pub async fn add(
         target: new.target.clone(),
         scopes: new.scopes.clone(),
         channel: new.channel.clone(),
+        workspace: new.workspace.clone(),
         source: new.source.clone(),
         created_at: now,
         created_by: new.created_by.clone(),
@@ -150,8 +155,8 @@ async fn insert(
         ""
     };
     sqlx::query_scalar(&format!(
-        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, source, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert} RETURNING id"
+        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert} RETURNING id"
     ))
     .bind(new.target.to_string())
     .bind(kind)
@@ -159,6 +164,7 @@ async fn insert(
     .bind(match_key)
     .bind(join_scopes(&new.scopes))
     .bind(new.channel.to_string())
+    .bind(&new.workspace)
     .bind(&new.source)
     .bind(now)
     .bind(&new.created_by)
@@ -181,6 +187,20 @@ pub async fn remove(pool: &SqlitePool, id: i64) -> anyhow::Result<bool> {
         .execute(pool)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// A workspace's subscriptions (`None`: the operator's).
+pub async fn list_for(
+    pool: &SqlitePool,
+    workspace: Option<&str>,
+) -> anyhow::Result<Vec<Subscription>> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE workspace IS ? ORDER BY id"
+    ))
+    .bind(workspace)
+    .fetch_all(pool)
+    .await?;
+    rows.into_iter().map(Row::into_subscription).collect()
 }
 
 pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<Subscription>> {

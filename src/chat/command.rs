@@ -1,0 +1,188 @@
+//! The command grammar shared by Discord, Slack and the CLI. Discord fills it from typed
+//! options; Slack and the CLI from words.
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Follow `target` in this channel (or `channel`, of the same workspace).
+    Subscribe {
+        target: String,
+        scopes: Vec<String>,
+        channel: Option<String>,
+    },
+    /// Stop a subscription, by id or by target (in this channel).
+    Unsubscribe {
+        what: String,
+    },
+    /// This channel's subscriptions, or the whole workspace's.
+    List {
+        everywhere: bool,
+    },
+    Template {
+        action: TemplateAction,
+        scope: String,
+        /// A subscription's own template rather than the workspace's.
+        subscription: Option<i64>,
+    },
+    /// Saves a template (the submitted editor).
+    SaveTemplate {
+        scope: String,
+        subscription: Option<i64>,
+        body: String,
+    },
+    /// Creates this workspace's webhook endpoint, or rotates its secret.
+    Setup {
+        rotate: bool,
+    },
+    /// Posts a message rendered from a real sample payload to this channel.
+    Test,
+    Help,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TemplateAction {
+    Show,
+    Edit,
+    Preview,
+    Reset,
+}
+
+impl TemplateAction {
+    pub fn parse(s: &str) -> Option<TemplateAction> {
+        match s {
+            "show" => Some(TemplateAction::Show),
+            "edit" => Some(TemplateAction::Edit),
+            "preview" => Some(TemplateAction::Preview),
+            "reset" => Some(TemplateAction::Reset),
+            _ => None,
+        }
+    }
+}
+
+pub const USAGE: &str = "\
+subscribe <target> [scope…] [#channel]   follow a repo (owner/name, datasets/owner/name, a huggingface.co link), owner/* or *
+unsubscribe <id or target>               stop one
+list [all]                               this channel's subscriptions, or the whole workspace's
+template show|edit|preview|reset <scope> [subscription id]   change how messages look
+setup [rotate]                           this workspace's own Hub webhook (admins)
+test                                     post a sample message here
+help                                     this text";
+
+/// Parses the words after `/herald`. A channel is a Slack reference `<#C123|name>`.
+pub fn parse(text: &str) -> Result<Command, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some((verb, rest)) = words.split_first() else {
+        return Ok(Command::Help);
+    };
+    let usage = |what: &str| Err(format!("{what}\nUsage:\n{USAGE}"));
+    match verb.to_ascii_lowercase().as_str() {
+        "help" => Ok(Command::Help),
+        "subscribe" | "sub" => {
+            let (channels, args): (Vec<&str>, Vec<&str>) =
+                rest.iter().partition(|w| w.starts_with("<#"));
+            let Some((target, scopes)) = args.split_first() else {
+                return usage("subscribe needs a target, e.g. subscribe acme/llama-7b");
+            };
+            if channels.len() > 1 {
+                return usage("subscribe takes at most one channel");
+            }
+            Ok(Command::Subscribe {
+                target: target.to_string(),
+                scopes: scopes.iter().map(|s| s.to_string()).collect(),
+                channel: channels.first().map(|c| c.to_string()),
+            })
+        }
+        "unsubscribe" | "unsub" => match rest {
+            [what] => Ok(Command::Unsubscribe {
+                what: what.trim_start_matches('#').to_string(),
+            }),
+            _ => usage("unsubscribe needs one subscription id (see list) or target"),
+        },
+        "list" | "ls" => match rest {
+            [] => Ok(Command::List { everywhere: false }),
+            ["all"] => Ok(Command::List { everywhere: true }),
+            _ => usage("list takes nothing, or all"),
+        },
+        "template" => {
+            let (Some(action), Some(scope)) = (
+                rest.first().and_then(|a| TemplateAction::parse(a)),
+                rest.get(1),
+            ) else {
+                return usage(
+                    "template needs an action and a scope, e.g. template edit repo.content",
+                );
+            };
+            let subscription = match rest.get(2) {
+                None => None,
+                Some(id) => Some(
+                    id.trim_start_matches('#')
+                        .parse()
+                        .map_err(|_| format!("\"{id}\" is not a subscription id (see list)"))?,
+                ),
+            };
+            Ok(Command::Template {
+                action,
+                scope: scope.to_string(),
+                subscription,
+            })
+        }
+        "setup" => match rest {
+            [] => Ok(Command::Setup { rotate: false }),
+            ["rotate"] => Ok(Command::Setup { rotate: true }),
+            _ => usage("setup takes nothing, or rotate"),
+        },
+        "test" => Ok(Command::Test),
+        other => usage(&format!("unknown command \"{other}\"")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_become_commands() {
+        assert_eq!(
+            parse("subscribe datasets/acme/* repo.content <#C0123ABCDEF|ops> discussion").unwrap(),
+            Command::Subscribe {
+                target: "datasets/acme/*".into(),
+                scopes: vec!["repo.content".into(), "discussion".into()],
+                channel: Some("<#C0123ABCDEF|ops>".into()),
+            }
+        );
+        assert_eq!(parse("").unwrap(), Command::Help);
+        assert_eq!(
+            parse("list all").unwrap(),
+            Command::List { everywhere: true }
+        );
+        assert_eq!(
+            parse("unsubscribe #4").unwrap(),
+            Command::Unsubscribe { what: "4".into() }
+        );
+        assert_eq!(
+            parse("template edit repo.content 7").unwrap(),
+            Command::Template {
+                action: TemplateAction::Edit,
+                scope: "repo.content".into(),
+                subscription: Some(7)
+            }
+        );
+        assert_eq!(
+            parse("setup rotate").unwrap(),
+            Command::Setup { rotate: true }
+        );
+    }
+
+    #[test]
+    fn mistakes_come_with_the_usage() {
+        for bad in [
+            "subscribe",
+            "frobnicate",
+            "template edit",
+            "template burn repo",
+            "list everything",
+        ] {
+            let err = parse(bad).unwrap_err();
+            assert!(err.contains("Usage:"), "{bad}: {err}");
+        }
+    }
+}

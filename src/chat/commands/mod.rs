@@ -1,0 +1,78 @@
+//! One file per command; shared checks here.
+
+pub mod list;
+pub mod setup;
+pub mod subscribe;
+pub mod template;
+pub mod test;
+pub mod unsubscribe;
+
+use super::{command::USAGE, Actor, Chat};
+use crate::render::escape;
+use crate::route::{Channel, Platform, Subscription};
+
+pub fn help(actor: &Actor) -> String {
+    let intro = "herald posts Hugging Face Hub events (new repos, pushes, settings, discussions, pull requests, comments) to this channel.";
+    format!("{intro}\n{}", block(actor.platform, USAGE))
+}
+
+/// Text from a user or the store, made inert for the actor's platform.
+pub fn plain(actor: &Actor, s: &str) -> String {
+    escape::escape(actor.platform, s)
+}
+
+/// A code block: nothing inside is formatted, and it cannot be closed early.
+pub fn block(p: Platform, s: &str) -> String {
+    match p {
+        Platform::Console => s.to_string(),
+        Platform::Discord => format!("```\n{}\n```", s.replace("```", "`\u{200b}``")),
+        Platform::Slack => {
+            let t = s
+                .replace('&', "&amp;")
+                .replace('<', "&lt;")
+                .replace('>', "&gt;");
+            format!("```\n{}\n```", t.replace("```", "`\u{200b}``"))
+        }
+    }
+}
+
+/// Where a subscription goes: the channel named (of the actor's own platform, and for the
+/// operator one whose platform is configured), or the channel the command was typed in.
+pub fn resolve_channel(chat: &Chat, actor: &Actor, named: Option<&str>) -> Result<Channel, String> {
+    let channel = match named {
+        None => actor
+            .channel
+            .clone()
+            .ok_or("name a channel: discord:<channel id>, slack:<channel id> or console:<label>")?,
+        // Slack writes a channel typed as #name as <#C0123|name>.
+        Some(s) if s.starts_with("<#") => {
+            let id = s
+                .trim_start_matches("<#")
+                .trim_end_matches('>')
+                .split('|')
+                .next()
+                .unwrap_or_default();
+            Channel::parse(&format!("slack:{id}")).map_err(|e| e.to_string())?
+        }
+        Some(s) if s.bytes().all(|b| b.is_ascii_digit()) => {
+            Channel::parse(&format!("discord:{s}")).map_err(|e| e.to_string())?
+        }
+        Some(s) => Channel::parse(s).map_err(|e| e.to_string())?,
+    };
+    if actor.workspace.is_some() && channel.platform != actor.platform {
+        return Err(format!(
+            "{channel} is not a channel of this workspace; name one of this {} workspace",
+            actor.platform.as_str()
+        ));
+    }
+    chat.settings
+        .check_channel(&channel)
+        .map_err(|e| e.to_string())?;
+    Ok(channel)
+}
+
+/// Whether the actor may see and change this subscription: its own workspace's only; the
+/// operator may see all.
+pub fn owns(actor: &Actor, sub: &Subscription) -> bool {
+    actor.workspace.is_none() || sub.workspace == actor.workspace
+}

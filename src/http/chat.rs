@@ -1,0 +1,110 @@
+//! The chat endpoints: signatures are checked on the raw body before anything is parsed.
+
+use super::{ApiError, AppState};
+use crate::chat::{discord, slack};
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde_json::Value;
+use std::collections::HashMap;
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
+fn now_s() -> i64 {
+    crate::store::now_ms() / 1000
+}
+
+fn bad_signature() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "invalid request signature")
+}
+
+/// `POST /discord/interactions`
+pub async fn discord(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let verifier = state.discord_verifier.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Discord interactions are not configured (discord.public_key)",
+        )
+    })?;
+    let skew = state.chat.settings.chat.max_clock_skew_s;
+    let sig = header(&headers, "x-signature-ed25519");
+    let ts = header(&headers, "x-signature-timestamp");
+    if !discord::verify(verifier, sig, ts, &body, now_s(), skew) {
+        return Err(bad_signature());
+    }
+    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("body is not valid JSON: {e}"),
+        )
+    })?;
+    let (answer, follow) = discord::handle(&state.chat, &json).await;
+    if let Some(f) = follow {
+        tokio::spawn(discord::follow_up(state.chat.clone(), f));
+    }
+    Ok(Json(answer))
+}
+
+/// Checks Slack's signature and decodes the form body.
+fn slack_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<HashMap<String, String>, ApiError> {
+    let secret = &state.chat.settings.slack.signing_secret;
+    if secret.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "Slack commands are not configured (slack.signing_secret)",
+        ));
+    }
+    let skew = state.chat.settings.chat.max_clock_skew_s;
+    let sig = header(headers, "x-slack-signature");
+    let ts = header(headers, "x-slack-request-timestamp");
+    if !slack::verify(secret, sig, ts, body, now_s(), skew) {
+        return Err(bad_signature());
+    }
+    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+}
+
+/// `POST /slack/commands`
+pub async fn slack_commands(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = slack_form(&state, &headers, &body)?;
+    if form.get("ssl_check").is_some_and(|v| v == "1") {
+        return Ok(Json(Value::Null));
+    }
+    Ok(Json(slack::command(&state.chat, &form).await))
+}
+
+/// `POST /slack/interactions`
+pub async fn slack_interactions(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let form = slack_form(&state, &headers, &body)?;
+    let payload: Value = form
+        .get("payload")
+        .and_then(|p| serde_json::from_str(p).ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "expected a form field payload holding JSON",
+            )
+        })?;
+    Ok(Json(slack::interaction(&state.chat, &payload).await))
+}

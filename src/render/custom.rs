@@ -1,0 +1,160 @@
+//! Templates written by users are untrusted: they are checked before they are saved and
+//! bounded when they run, so none can crash, hang or exhaust the process.
+
+use super::helpers;
+use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
+
+/// Slack's modal text limit; also the longest template herald stores.
+pub const MAX_LEN: usize = 3000;
+/// How deeply blocks (`{{#if}}`, `{{#each}}`, ...) may nest.
+pub const MAX_DEPTH: usize = 6;
+/// How many `{{#each}}` may nest: with lists capped at 50 items, two levels are 2,500 turns.
+pub const MAX_EACH: usize = 2;
+/// Longest output a user template may produce, in bytes.
+pub const OUTPUT_CAP: usize = 16 * 1024;
+
+/// Handlebars' own helpers that are safe: no partials, no logging, no raw blocks.
+const BUILTIN_HELPERS: [&str; 15] = [
+    "if", "unless", "each", "with", "lookup", "eq", "ne", "gt", "gte", "lt", "lte", "and", "or",
+    "not", "len",
+];
+
+/// Compiles and checks a user's template; the error says what to change.
+pub fn validate(source: &str) -> Result<Template, String> {
+    let chars = source.chars().count();
+    if chars > MAX_LEN {
+        return Err(format!(
+            "the template is {chars} characters long; the limit is {MAX_LEN}"
+        ));
+    }
+    if source.trim().is_empty() {
+        return Err(
+            "the template is empty; use `template reset` to go back to the built-in one".into(),
+        );
+    }
+    let tpl =
+        Template::compile(source).map_err(|e| format!("the template does not compile: {e}"))?;
+    check(&tpl, 0, 0)?;
+    Ok(tpl)
+}
+
+fn check(tpl: &Template, depth: usize, each: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(format!("blocks are nested more than {MAX_DEPTH} deep"));
+    }
+    tpl.elements
+        .iter()
+        .try_for_each(|el| check_element(el, depth, each))
+}
+
+fn check_element(el: &TemplateElement, depth: usize, each: usize) -> Result<(), String> {
+    match el {
+        TemplateElement::RawString(_) | TemplateElement::Comment(_) => Ok(()),
+        TemplateElement::Expression(h)
+        | TemplateElement::HtmlExpression(h)
+        | TemplateElement::HelperBlock(h) => check_helper(h, depth, each),
+        TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
+            Err("partials ({{> name}}) are not allowed".into())
+        }
+        TemplateElement::DecoratorExpression(_) | TemplateElement::DecoratorBlock(_) => {
+            Err("decorators ({{* name}}) are not allowed".into())
+        }
+        _ => Err("the template uses a construct herald does not allow".into()),
+    }
+}
+
+fn check_helper(h: &HelperTemplate, depth: usize, each: usize) -> Result<(), String> {
+    let name = h.name.as_name().unwrap_or_default();
+    let is_call = h.block || !h.params.is_empty() || !h.hash.is_empty();
+    if is_call && !helpers::NAMES.contains(&name) && !BUILTIN_HELPERS.contains(&name) {
+        return Err(format!(
+            "unknown helper \"{name}\"; the helpers are {} and {}",
+            helpers::NAMES.join(", "),
+            BUILTIN_HELPERS.join(", ")
+        ));
+    }
+    for p in h.params.iter().chain(h.hash.values()) {
+        if let Parameter::Subexpression(sub) = p {
+            check_element(&sub.element, depth + 1, each)?;
+        }
+    }
+    let each = each + usize::from(h.block && name == "each");
+    if each > MAX_EACH {
+        return Err(format!("{{{{#each}}}} is nested more than {MAX_EACH} deep"));
+    }
+    for t in h.template.iter().chain(h.inverse.iter()) {
+        check(t, depth + usize::from(h.block), each)?;
+    }
+    Ok(())
+}
+
+/// A writer that refuses to grow past a cap, which stops a runaway template mid-render.
+pub struct Capped {
+    pub buf: Vec<u8>,
+    cap: usize,
+}
+
+impl Capped {
+    pub fn new(cap: usize) -> Capped {
+        Capped {
+            buf: Vec::new(),
+            cap,
+        }
+    }
+}
+
+impl std::io::Write for Capped {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() > self.cap {
+            return Err(std::io::Error::other(format!(
+                "output is larger than {} bytes",
+                self.cap
+            )));
+        }
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_templates_are_refused_with_a_reason() {
+        let deep = "{{#if a}}".repeat(10) + &"{{/if}}".repeat(10);
+        let cases = [
+            ("{{> repo}}", "partials"),
+            ("{{#> layout}}x{{/layout}}", "partials"),
+            ("{{* inline}}", "decorators"),
+            ("{{exec \"rm\"}}", "unknown helper \"exec\""),
+            ("{{bold (shell x)}}", "unknown helper \"shell\""),
+            ("{{log repo}}", "unknown helper \"log\""),
+            (deep.as_str(), "nested more than"),
+            (
+                "{{#each refs}}{{#each ../refs}}{{#each ../../refs}}x{{/each}}{{/each}}{{/each}}",
+                "#each",
+            ),
+            ("{{#if}}", "does not compile"),
+            ("   ", "empty"),
+        ];
+        for (src, why) in cases {
+            let err = validate(src).unwrap_err();
+            assert!(err.contains(why), "{src}: {err}");
+        }
+        assert!(validate(&"x".repeat(MAX_LEN + 1))
+            .unwrap_err()
+            .contains("limit is 3000"));
+    }
+
+    #[test]
+    fn the_built_in_templates_pass_the_same_checks() {
+        for (name, src) in crate::render::BUILTIN {
+            validate(src).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
