@@ -52,7 +52,7 @@ fn check_element(el: &TemplateElement, depth: usize, each: usize) -> Result<(), 
         TemplateElement::RawString(_) | TemplateElement::Comment(_) => Ok(()),
         TemplateElement::Expression(h)
         | TemplateElement::HtmlExpression(h)
-        | TemplateElement::HelperBlock(h) => check_helper(h, depth, each),
+        | TemplateElement::HelperBlock(h) => check_helper(h, depth, each, false),
         TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
             Err("partials ({{> name}}) are not allowed".into())
         }
@@ -63,9 +63,10 @@ fn check_element(el: &TemplateElement, depth: usize, each: usize) -> Result<(), 
     }
 }
 
-fn check_helper(h: &HelperTemplate, depth: usize, each: usize) -> Result<(), String> {
+/// `(x)` in a subexpression always calls a helper, even with no parameters.
+fn check_helper(h: &HelperTemplate, depth: usize, each: usize, sub: bool) -> Result<(), String> {
     let name = h.name.as_name().unwrap_or_default();
-    let is_call = h.block || !h.params.is_empty() || !h.hash.is_empty();
+    let is_call = sub || h.block || !h.params.is_empty() || !h.hash.is_empty();
     if is_call && !helpers::NAMES.contains(&name) && !BUILTIN_HELPERS.contains(&name) {
         return Err(format!(
             "unknown helper \"{name}\"; the helpers are {} and {}",
@@ -75,7 +76,10 @@ fn check_helper(h: &HelperTemplate, depth: usize, each: usize) -> Result<(), Str
     }
     for p in h.params.iter().chain(h.hash.values()) {
         if let Parameter::Subexpression(sub) = p {
-            check_element(&sub.element, depth + 1, each)?;
+            match sub.element.as_ref() {
+                TemplateElement::Expression(inner) => check_helper(inner, depth + 1, each, true)?,
+                other => check_element(other, depth + 1, each)?,
+            }
         }
     }
     let each = each + usize::from(h.block && name == "each");

@@ -1,5 +1,6 @@
 //! Real sample payloads (templates/samples/), for previews and `test` messages.
 
+use super::context::LIST_CAP;
 use crate::hub::{payload, Event, Scope};
 
 const SAMPLES: [(&str, &str); 5] = [
@@ -35,6 +36,35 @@ pub fn raw(scope: &Scope) -> &'static str {
 pub fn event(scope: &Scope) -> Event {
     let mut e = payload::parse(raw(scope).as_bytes()).expect("samples are valid payloads");
     e.scope = scope.clone();
+    e
+}
+
+/// The sample with every list as long as templates ever see it and long texts: the worst
+/// case a user template must survive.
+pub fn largest(scope: &Scope) -> Event {
+    use crate::hub::event::RefUpdate;
+    let mut e = event(scope);
+    let sha = "575db8b7a51b6f85eb06eee540738584589f131c".to_string();
+    e.refs = (0..LIST_CAP)
+        .map(|i| {
+            RefUpdate::new(
+                &format!("refs/heads/branch-{i}"),
+                Some(sha.clone()),
+                Some(sha.clone()),
+            )
+        })
+        .collect();
+    e.config = Some(
+        (0..LIST_CAP)
+            .map(|i| (format!("key{i}"), serde_json::json!(true)))
+            .collect(),
+    );
+    if let Some(d) = e.discussion.as_mut() {
+        d.title = "long title ".repeat(30);
+    }
+    if let Some(c) = e.comment.as_mut() {
+        c.content = Some("long comment ".repeat(400));
+    }
     e
 }
 

@@ -19,6 +19,16 @@ use tokio::sync::{oneshot, Notify};
 pub const SECRET: &str = "test-secret";
 pub const DISCORD_CHANNEL: &str = "discord:123456789012345678";
 pub const SLACK_CHANNEL: &str = "slack:C0123ABCDEF";
+pub const SLACK_SIGNING_SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+
+/// The Discord application's key pair, made for the tests.
+pub fn discord_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+}
+
+pub fn now_s() -> i64 {
+    herald::store::now_ms() / 1000
+}
 
 /// Reads a fixture copied from ../shared/fixtures (see tests/fixtures/SOURCES.md).
 pub fn fixture(path: &str) -> Vec<u8> {
@@ -34,6 +44,7 @@ pub fn fixture_json(path: &str) -> Value {
 
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    pub method: String,
     pub path: String,
     pub headers: HeaderMap,
     pub body: Value,
@@ -51,6 +62,8 @@ pub enum Kind {
 
 struct FakeState {
     kind: Kind,
+    /// Slack users whom `users.info` reports as workspace admins.
+    admins: Mutex<Vec<String>>,
     received: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Reply>>,
     arrived: Notify,
@@ -65,38 +78,61 @@ pub struct FakeApi {
 
 async fn record(
     State(s): State<Arc<FakeState>>,
+    method: axum::http::Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let path = uri.path().to_string();
+    let query = uri.query().unwrap_or_default().to_string();
     let n = {
         let mut r = s.received.lock().unwrap();
         r.push(Recorded {
-            path: uri.path().to_string(),
+            method: method.to_string(),
+            path: path.clone(),
             headers,
             body,
         });
         r.len()
     };
     s.arrived.notify_waiters();
-    let reply = s
-        .script
-        .lock()
-        .unwrap()
-        .pop_front()
-        .unwrap_or_else(|| match s.kind {
-            Kind::Discord => Reply(
+    // Scripted answers are for posted messages; the other endpoints answer like the real ones.
+    let scripted = if path.ends_with("/messages") || path.ends_with("chat.postMessage") {
+        s.script.lock().unwrap().pop_front()
+    } else {
+        None
+    };
+    let reply = scripted.unwrap_or_else(|| match (s.kind, path.as_str()) {
+        (Kind::Slack, "/users.info") => {
+            let user = query.split("user=").nth(1).unwrap_or_default().to_string();
+            let admin = s.admins.lock().unwrap().contains(&user);
+            Reply(
                 200,
                 vec![],
-                json!({ "id": format!("{}", 1_000_000 + n), "type": 0 }),
-            ),
-            Kind::Slack => Reply(
-                200,
-                vec![],
-                json!({ "ok": true, "channel": "C0123ABCDEF", "ts": format!("1503435956.{n:06}") }),
-            ),
-        });
+                json!({ "ok": true, "user": { "id": user, "is_admin": admin, "is_owner": false } }),
+            )
+        }
+        (Kind::Slack, "/views.open") => {
+            Reply(200, vec![], json!({ "ok": true, "view": { "id": "V123" } }))
+        }
+        (Kind::Slack, p) if p.starts_with("/response/") => {
+            Reply(200, vec![], json!({ "ok": true }))
+        }
+        (Kind::Discord, p) if p.contains("/commands") => {
+            Reply(200, vec![], json!([{ "id": "1", "name": "herald" }]))
+        }
+        (Kind::Discord, _) => Reply(
+            200,
+            vec![],
+            json!({ "id": format!("{}", 1_000_000 + n), "type": 0 }),
+        ),
+        (Kind::Slack, _) => Reply(
+            200,
+            vec![],
+            json!({ "ok": true, "channel": "C0123ABCDEF", "ts": format!("1503435956.{n:06}") }),
+        ),
+    });
     let mut resp = (StatusCode::from_u16(reply.0).unwrap(), axum::Json(reply.2)).into_response();
     for (k, v) in reply.1 {
         resp.headers_mut().insert(k, v.parse().unwrap());
@@ -108,6 +144,7 @@ impl FakeApi {
     pub async fn start(kind: Kind) -> FakeApi {
         let state = Arc::new(FakeState {
             kind,
+            admins: Mutex::new(vec![]),
             received: Mutex::new(vec![]),
             script: Mutex::new(VecDeque::new()),
             arrived: Notify::new(),
@@ -128,6 +165,30 @@ impl FakeApi {
 
     pub fn received(&self) -> Vec<Recorded> {
         self.state.received.lock().unwrap().clone()
+    }
+
+    /// The requests to paths containing `part`.
+    pub fn received_at(&self, part: &str) -> Vec<Recorded> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path.contains(part))
+            .collect()
+    }
+
+    /// Waits until a request to a path containing `part` arrived, and returns it.
+    pub async fn wait_at(&self, part: &str) -> Recorded {
+        for _ in 0..100 {
+            if let Some(r) = self.received_at(part).pop() {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("nothing arrived at {part}: {:?}", self.received());
+    }
+
+    /// Makes `users.info` report this Slack user as a workspace admin.
+    pub fn make_admin(&self, user: &str) {
+        self.state.admins.lock().unwrap().push(user.to_string());
     }
 
     /// Waits until at least `n` requests arrived (or 10 s passed), and returns them all.
@@ -164,6 +225,9 @@ pub fn test_settings(dir: &Path, discord: &FakeApi, slack: &FakeApi) -> Settings
     s.discord.token = "discord-test-token".into();
     s.discord.api_base = discord.base.clone();
     s.slack.bot_token = "xoxb-test-token".into();
+    s.slack.signing_secret = SLACK_SIGNING_SECRET.into();
+    s.discord.application_id = "app-1".into();
+    s.discord.public_key = hex::encode(discord_key().verifying_key().to_bytes());
     s.slack.api_base = slack.base.clone();
     s.templates.dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("templates");
     s.delivery.retry_base_ms = 50;
@@ -308,3 +372,99 @@ pub async fn event_id(resp: reqwest::Response) -> i64 {
     let body: Value = resp.json().await.unwrap();
     body["event_id"].as_i64().expect("event_id in the answer")
 }
+
+impl TestApp {
+    /// Posts an interaction signed with the application's key.
+    pub async fn discord(&self, body: &Value) -> reqwest::Response {
+        self.discord_signed(body, now_s(), |sig| sig).await
+    }
+
+    /// Posts an interaction with a chosen timestamp, and a chance to tamper with the signature.
+    pub async fn discord_signed(
+        &self,
+        body: &Value,
+        ts: i64,
+        tamper: impl FnOnce(String) -> String,
+    ) -> reqwest::Response {
+        use ed25519_dalek::Signer;
+        let raw = body.to_string();
+        let ts = ts.to_string();
+        let sig = hex::encode(
+            discord_key()
+                .sign(format!("{ts}{raw}").as_bytes())
+                .to_bytes(),
+        );
+        self.client
+            .post(format!("{}/discord/interactions", self.address))
+            .header("X-Signature-Ed25519", tamper(sig))
+            .header("X-Signature-Timestamp", ts)
+            .header("Content-Type", "application/json")
+            .body(raw)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts a form to a Slack endpoint, signed with the signing secret.
+    pub async fn slack_signed(&self, path: &str, form: &str, ts: i64) -> reqwest::Response {
+        use hmac::Mac;
+        let mut mac =
+            hmac::Hmac::<sha2::Sha256>::new_from_slice(SLACK_SIGNING_SECRET.as_bytes()).unwrap();
+        mac.update(format!("v0:{ts}:{form}").as_bytes());
+        let sig = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+        self.client
+            .post(format!("{}{path}", self.address))
+            .header("X-Slack-Signature", sig)
+            .header("X-Slack-Request-Timestamp", ts.to_string())
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(form.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `/herald <text>` typed by `user` in `#C0123ABCDEF` of team T1.
+    pub async fn slack_command(&self, user: &str, text: &str) -> Value {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("team_id", "T1")
+            .append_pair("channel_id", "C0123ABCDEF")
+            .append_pair("user_id", user)
+            .append_pair("command", "/herald")
+            .append_pair("text", text)
+            .append_pair("trigger_id", "111.222.abc")
+            .append_pair("response_url", &format!("{}/response/1", self.slack.base))
+            .finish();
+        let resp = self.slack_signed("/slack/commands", &form, now_s()).await;
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+
+    /// A Slack interaction payload (`payload=<json>`).
+    pub async fn slack_interaction(&self, payload: &Value) -> Value {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", &payload.to_string())
+            .finish();
+        let resp = self
+            .slack_signed("/slack/interactions", &form, now_s())
+            .await;
+        assert_eq!(resp.status(), 200);
+        resp.json().await.unwrap()
+    }
+}
+
+/// A `/herald` interaction from the composed subcommand fixture, in guild G1, channel C1.
+pub fn interaction(permissions: &str, sub: Value) -> Value {
+    let mut body = fixture_json("discord/interaction_application_command_subcommand_COMPOSED.json");
+    body["guild_id"] = json!(GUILD);
+    body["channel_id"] = json!(GUILD_CHANNEL);
+    body["application_id"] = json!("app-1");
+    body["member"]["permissions"] = json!(permissions);
+    body["data"] =
+        json!({ "type": 1, "name": "herald", "id": "771825006014889984", "options": [sub] });
+    body
+}
+
+pub const GUILD: &str = "290926798626357999";
+pub const GUILD_CHANNEL: &str = "645027906669510667";
+/// Manage Server, and nothing else.
+pub const MANAGE_GUILD: &str = "32";

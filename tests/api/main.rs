@@ -2,7 +2,9 @@
 
 mod cli;
 mod delivery;
+mod discord;
 mod helpers;
 mod messages;
 mod routing;
+mod slack;
 mod webhook;

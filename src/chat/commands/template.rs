@@ -3,6 +3,7 @@
 use super::{block, owns, plain};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply, TemplateAction};
 use crate::hub::Scope;
+use crate::render::context::LIST_CAP;
 use crate::render::{custom, samples, Message};
 use crate::route::Platform;
 use crate::store::{now_ms, subscriptions, templates};
@@ -91,18 +92,27 @@ fn show_message(p: Platform, msg: &Message) -> String {
     .join("\n")
 }
 
-/// Renders `source` against the real sample of its scope, on every platform, so that a
-/// template that works in Slack but breaks in Discord is caught before it is saved.
+/// Renders `source` against the real sample of its scope on every platform, so that a
+/// template that works in Slack but breaks in Discord is caught before it is saved; and
+/// against the largest event a template can see, so that none can blow up later.
 fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result<String, String> {
     let scope = sample_scope(name);
     let event = samples::event(&scope);
     let mut shown = String::new();
     for p in [Platform::Discord, Platform::Slack, Platform::Console] {
         let msg = chat.renderer.render_source(source, &scope, &event, p)?;
-        if p == actor.platform || (actor.platform == Platform::Console && p == Platform::Console) {
+        if p == actor.platform {
             shown = show_message(p, &msg);
         }
     }
+    chat.renderer
+        .render_source(source, &scope, &samples::largest(&scope), Platform::Discord)
+        .map_err(|e| {
+            format!(
+                "with the largest event herald passes to a template ({} refs, long texts): {e}",
+                LIST_CAP
+            )
+        })?;
     Ok(shown)
 }
 
