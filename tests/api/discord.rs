@@ -609,3 +609,32 @@ async fn register_commands_puts_the_herald_command_with_manage_server_by_default
         .len();
     assert_eq!(scope_choices, 5);
 }
+
+#[tokio::test]
+async fn one_workspaces_secret_does_not_open_another_workspaces_endpoint() {
+    let app = spawn_app().await;
+    let (ours, our_secret) =
+        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let mut other = interaction(MANAGE_GUILD, setup(false));
+    other["guild_id"] = json!("999999999999999999");
+    let (theirs, their_secret) = endpoint_of(&answer(&app, &other).await);
+    assert_ne!(ours, theirs);
+    assert_eq!(
+        post_endpoint(&app, &ours, &their_secret, &fixture(PUBLIC_PUSH))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        post_endpoint(&app, &theirs, &our_secret, &fixture(PUBLIC_PUSH))
+            .await
+            .status(),
+        403
+    );
+    assert_eq!(
+        post_endpoint(&app, &theirs, &their_secret, &fixture(PUBLIC_PUSH))
+            .await
+            .status(),
+        202
+    );
+}
