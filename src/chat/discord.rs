@@ -25,9 +25,7 @@ pub fn verify(
     now_s: i64,
     max_skew_s: u64,
 ) -> bool {
-    let fresh = timestamp
-        .parse::<i64>()
-        .is_ok_and(|t| now_s.abs_diff(t) <= max_skew_s);
+    let fresh = super::fresh(timestamp, now_s, max_skew_s);
     fresh && verifier.verify(signature, timestamp, body).is_ok()
 }
 

@@ -134,6 +134,14 @@ impl Chat {
     }
 }
 
+/// Whether a signed request's timestamp (unix seconds) is within `max_skew_s` of now, so
+/// that a captured request cannot be replayed later.
+pub fn fresh(timestamp: &str, now_s: i64, max_skew_s: u64) -> bool {
+    timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| now_s.abs_diff(t) <= max_skew_s)
+}
+
 /// Internal failures are logged in full and answered briefly.
 fn internal(e: impl std::fmt::Display) -> String {
     tracing::error!(error = %e, "chat command failed");

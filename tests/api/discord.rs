@@ -7,6 +7,10 @@ fn subscribe(target: &str) -> Value {
     json!({ "type": 1, "name": "subscribe", "options": [{ "type": 3, "name": "target", "value": target }] })
 }
 
+fn with_option(sub: &mut Value, option: Value) {
+    sub["options"].as_array_mut().unwrap().push(option);
+}
+
 async fn answer(app: &TestApp, body: &Value) -> Value {
     let resp = app.discord(body).await;
     assert_eq!(resp.status(), 200);
@@ -94,14 +98,14 @@ async fn an_admin_subscribes_this_channel_and_the_next_event_arrives_there() {
 async fn subscribing_another_channel_uses_the_typed_channel_option() {
     let app = spawn_app().await;
     let mut sub = subscribe("acme/*");
-    sub["options"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({ "type": 7, "name": "channel", "value": "111111111111111111" }));
-    sub["options"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({ "type": 3, "name": "scope", "value": "discussion" }));
+    with_option(
+        &mut sub,
+        json!({ "type": 7, "name": "channel", "value": "111111111111111111" }),
+    );
+    with_option(
+        &mut sub,
+        json!({ "type": 3, "name": "scope", "value": "discussion" }),
+    );
     let a = answer(&app, &interaction(MANAGE_GUILD, sub)).await;
     assert!(content(&a).contains("discord\\:111111111111111111"), "{a}");
     assert!(content(&a).contains("scopes discussion"), "{a}");
@@ -146,10 +150,10 @@ async fn members_without_manage_server_may_list_and_get_help_but_not_change_anyt
 async fn mistakes_get_an_answer_that_says_how_to_fix_them() {
     let app = spawn_app().await;
     let mut bad_scope = subscribe("acme/llama");
-    bad_scope["options"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({ "type": 3, "name": "scope", "value": "repos" }));
+    with_option(
+        &mut bad_scope,
+        json!({ "type": 3, "name": "scope", "value": "repos" }),
+    );
     let a = answer(&app, &interaction(MANAGE_GUILD, bad_scope)).await;
     assert!(content(&a).contains("repo.content"), "{a}");
     let a = answer(&app, &interaction(MANAGE_GUILD, subscribe("a/b/c"))).await;
