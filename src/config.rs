@@ -3,6 +3,7 @@
 
 use crate::hub::secret::Secrets;
 use crate::hub::Scope;
+use crate::route::subscription::Threads;
 use crate::route::{Channel, Platform, Target};
 use crate::store::subscriptions::NewSubscription;
 use anyhow::Context;
@@ -140,6 +141,17 @@ pub struct Delivery {
     pub http_timeout_ms: u64,
     /// How long a claimed delivery stays with its worker before another may take it.
     pub lease_ms: u64,
+    /// A delivery not made within this many seconds is given up (and recorded as failed).
+    pub max_age_s: u64,
+    /// Wait this long after an event before sending, so that a burst arriving together
+    /// becomes one message; 0: merge only what queues up while a channel is throttled.
+    pub burst_window_ms: u64,
+    /// Merge queued events of one kind for one repo into one message.
+    pub merge_bursts: bool,
+    /// Permanent failures in a row after which a subscription is paused.
+    pub pause_after: i64,
+    /// Slack: time between two messages to one channel.
+    pub slack_interval_ms: u64,
 }
 
 impl Default for Delivery {
@@ -150,6 +162,11 @@ impl Default for Delivery {
             retry_max_ms: 600_000,
             http_timeout_ms: 10_000,
             lease_ms: 60_000,
+            max_age_s: 86_400,
+            burst_window_ms: 0,
+            merge_bursts: true,
+            pause_after: 3,
+            slack_interval_ms: 1000,
         }
     }
 }
@@ -182,6 +199,9 @@ pub struct DeclaredSubscription {
     pub channel: String,
     #[serde(default)]
     pub scopes: Vec<String>,
+    /// `none`, `thread` or `thread+channel` (the default).
+    #[serde(default)]
+    pub threads: Option<String>,
 }
 
 impl Settings {
@@ -254,6 +274,14 @@ impl Settings {
                     workspace: None,
                     source: "config".into(),
                     created_by: "bot.toml".into(),
+                    threads: s
+                        .threads
+                        .as_deref()
+                        .map(Threads::parse)
+                        .transpose()
+                        .map_err(anyhow::Error::msg)
+                        .with_context(at)?
+                        .unwrap_or_default(),
                 })
             })
             .collect()

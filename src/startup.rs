@@ -37,8 +37,10 @@ pub fn senders(settings: &Settings, client: &reqwest::Client) -> Senders {
     let s = &settings.slack;
     Senders {
         discord: (!d.token.is_empty()).then(|| Discord::new(client.clone(), &d.api_base, &d.token)),
-        slack: (!s.bot_token.is_empty())
-            .then(|| Slack::new(client.clone(), &s.api_base, &s.bot_token)),
+        slack: (!s.bot_token.is_empty()).then(|| {
+            let interval = Duration::from_millis(settings.delivery.slack_interval_ms);
+            Slack::new(client.clone(), &s.api_base, &s.bot_token, interval)
+        }),
         console: Console,
     }
 }
@@ -77,7 +79,8 @@ impl Application {
                 base: Duration::from_millis(d.retry_base_ms),
                 max_delay: Duration::from_millis(d.retry_max_ms),
             },
-            lease: Duration::from_millis(d.lease_ms),
+            settings: d.clone(),
+            lanes: Default::default(),
         };
         let chat = Chat {
             store: store.clone(),

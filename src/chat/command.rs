@@ -8,6 +8,8 @@ pub enum Command {
         target: String,
         scopes: Vec<String>,
         channel: Option<String>,
+        /// `none`, `thread` or `thread+channel`; unset: `thread+channel`.
+        threads: Option<String>,
     },
     /// Stop a subscription, by id or by target (in this channel).
     Unsubscribe {
@@ -59,7 +61,7 @@ impl TemplateAction {
 }
 
 pub const USAGE: &str = "\
-subscribe <target> [scope…] [#channel]   follow a repo (owner/name, datasets/owner/name, a huggingface.co link), owner/* or *
+subscribe <target> [scope…] [#channel] [threads=none|thread|thread+channel]   follow a repo (owner/name, datasets/owner/name, a huggingface.co link), owner/* or *
 unsubscribe <id or target>               stop one
 list [all]                               this channel's subscriptions, or the whole workspace's
 template show|edit|preview|reset <scope> [subscription id]   change how messages look
@@ -79,6 +81,8 @@ pub fn parse(text: &str) -> Result<Command, String> {
         "subscribe" | "sub" => {
             let (channels, args): (Vec<&str>, Vec<&str>) =
                 rest.iter().partition(|w| w.starts_with("<#"));
+            let (threads, args): (Vec<&str>, Vec<&str>) =
+                args.iter().partition(|w| w.starts_with("threads="));
             let Some((target, scopes)) = args.split_first() else {
                 return usage("subscribe needs a target, e.g. subscribe acme/llama-7b");
             };
@@ -89,6 +93,9 @@ pub fn parse(text: &str) -> Result<Command, String> {
                 target: target.to_string(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 channel: channels.first().map(|c| c.to_string()),
+                threads: threads
+                    .last()
+                    .map(|t| t.trim_start_matches("threads=").to_string()),
             })
         }
         "unsubscribe" | "unsub" => match rest {
@@ -147,6 +154,7 @@ mod tests {
                 target: "datasets/acme/*".into(),
                 scopes: vec!["repo.content".into(), "discussion".into()],
                 channel: Some("<#C0123ABCDEF|ops>".into()),
+                threads: None,
             }
         );
         assert_eq!(parse("").unwrap(), Command::Help);

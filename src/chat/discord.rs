@@ -82,6 +82,19 @@ pub fn command_definition() -> CreateCommand {
                     "Another channel of this server (default: this one)",
                 )
                 .channel_types(vec![ChannelType::Text, ChannelType::News]),
+            )
+            .add_sub_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "threads",
+                    "Where a discussion's events go",
+                )
+                .add_string_choice(
+                    "a thread; openings, closes and merges also here (default)",
+                    "thread+channel",
+                )
+                .add_string_choice("a thread only", "thread")
+                .add_string_choice("no threads", "none"),
             ),
         )
         .add_option(
@@ -283,6 +296,7 @@ fn command(data: &Value) -> Result<Command, String> {
             target: opt_str(o, "target").ok_or("subscribe needs a target")?,
             scopes: opt_str(o, "scope").into_iter().collect(),
             channel: opt_str(o, "channel"),
+            threads: opt_str(o, "threads"),
         },
         "unsubscribe" => Command::Unsubscribe {
             what: opt_str(o, "subscription").ok_or("unsubscribe needs a subscription")?,

@@ -94,7 +94,11 @@ impl Chat {
                 target,
                 scopes,
                 channel,
-            } => commands::subscribe::run(self, actor, &target, &scopes, channel.as_deref()).await,
+                threads,
+            } => {
+                let (channel, threads) = (channel.as_deref(), threads.as_deref());
+                commands::subscribe::run(self, actor, &target, &scopes, channel, threads).await
+            }
             Command::Unsubscribe { what } => commands::unsubscribe::run(self, actor, &what).await,
             Command::List { everywhere } => commands::list::run(self, actor, everywhere).await,
             Command::Template {

@@ -47,6 +47,10 @@ pub enum Command {
         /// none: every scope).
         #[arg(long = "scope")]
         scopes: Vec<String>,
+        /// Where a discussion's events go: none, thread, or thread+channel (the default:
+        /// a thread, with openings, closes and merges also in the channel).
+        #[arg(long)]
+        threads: Option<String>,
     },
     /// Remove a subscription by its id.
     Unsubscribe { id: i64 },
@@ -91,11 +95,13 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
             target,
             channel,
             scopes,
+            threads,
         } => {
             let cmd = Chat::Subscribe {
                 target,
                 scopes,
                 channel: Some(channel),
+                threads,
             };
             subscriptions::run(settings, cmd).await
         }

@@ -25,7 +25,7 @@ pub fn render(
     };
     let msg = renderer.render(&event, platform)?;
     Ok(match platform {
-        Platform::Discord => serde_json::to_string_pretty(&discord::body(&msg, 0))?,
+        Platform::Discord => serde_json::to_string_pretty(&discord::body(&msg, "herald-0"))?,
         Platform::Slack => serde_json::to_string_pretty(&slack::body("CHANNEL_ID", &msg))?,
         Platform::Console => console::block("console", &msg).trim_end().to_string(),
     })

@@ -1,5 +1,6 @@
 //! The console: one readable block per message on stdout.
 
+use super::{Place, Post, Sent};
 use crate::render::Message;
 use std::io::Write;
 
@@ -17,10 +18,17 @@ pub fn block(label: &str, msg: &Message) -> String {
 }
 
 impl Console {
-    pub fn send(&self, label: &str, delivery_id: i64, msg: &Message) -> String {
+    pub fn send(&self, post: &Post<'_>) -> Sent {
+        let label = match &post.place {
+            Place::Channel => post.channel.id.clone(),
+            Place::Thread { id, .. } => format!("{} › {id}", post.channel.id),
+        };
         let mut out = std::io::stdout().lock();
         // A closed stdout must not stop deliveries to other channels.
-        let _ = writeln!(out, "{}", block(label, msg)).and_then(|_| out.flush());
-        format!("console-{delivery_id}")
+        let _ = writeln!(out, "{}", block(&label, post.msg)).and_then(|_| out.flush());
+        Sent {
+            id: post.nonce.clone(),
+            wait: None,
+        }
     }
 }

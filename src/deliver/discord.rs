@@ -1,26 +1,33 @@
 //! Discord: `POST {api_base}/api/v10/channels/{id}/messages` through our own client, so
-//! status codes and rate-limit headers stay visible.
+//! that status codes and rate-limit headers stay visible to the scheduler.
 
-use super::{network_error, retry_after_header, SendError};
+use super::{header_secs, network_error, seconds, Place, Post, SendError, Sent};
 use crate::render::limits::cut;
 use crate::render::Message;
 use crate::route::Platform;
+use serde_json::{json, Value};
 use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateMessage};
 use serenity::model::channel::Nonce;
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// Discord's limits: embed title 256, description 4096 characters.
 pub const TITLE_MAX: usize = 256;
 pub const DESCRIPTION_MAX: usize = 4096;
+/// Requests a bot may make per second, across all routes.
+pub const GLOBAL_PER_SECOND: usize = 50;
 
 pub struct Discord {
     http: reqwest::Client,
     api_base: String,
     token: String,
+    global: GlobalLimit,
 }
 
-/// The request body: an embed, mentions parsed for nobody, and the delivery id as an
-/// enforced nonce so that a retry after an unknown outcome cannot post twice.
-pub fn body(msg: &Message, delivery_id: i64) -> serde_json::Value {
+/// The request body: an embed, mentions parsed for nobody, and a nonce enforced by Discord,
+/// so that a retry after an unknown outcome cannot post twice.
+pub fn body(msg: &Message, nonce: &str) -> Value {
     let mut embed = CreateEmbed::new()
         .title(cut(Platform::Discord, &msg.headline, TITLE_MAX))
         .colour(msg.color);
@@ -33,9 +40,47 @@ pub fn body(msg: &Message, delivery_id: i64) -> serde_json::Value {
     let create = CreateMessage::new()
         .embed(embed)
         .allowed_mentions(CreateAllowedMentions::new())
-        .nonce(Nonce::String(format!("herald-{delivery_id}")))
+        .nonce(Nonce::String(nonce.to_string()))
         .enforce_nonce(true);
     serde_json::to_value(create).expect("builders serialize")
+}
+
+/// At most [`GLOBAL_PER_SECOND`] requests in any second, whatever the channel.
+#[derive(Default)]
+struct GlobalLimit {
+    recent: Mutex<VecDeque<Instant>>,
+    paused_until: Mutex<Option<Instant>>,
+}
+
+impl GlobalLimit {
+    async fn acquire(&self) {
+        loop {
+            let wait = {
+                let now = Instant::now();
+                let paused = self.paused_until.lock().unwrap().filter(|t| *t > now);
+                let mut recent = self.recent.lock().unwrap();
+                while recent
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+                {
+                    recent.pop_front();
+                }
+                match paused {
+                    Some(t) => t - now,
+                    None if recent.len() < GLOBAL_PER_SECOND => {
+                        recent.push_back(now);
+                        return;
+                    }
+                    None => Duration::from_secs(1) - now.duration_since(recent[0]),
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn pause(&self, d: Duration) {
+        *self.paused_until.lock().unwrap() = Some(Instant::now() + d);
+    }
 }
 
 impl Discord {
@@ -44,42 +89,91 @@ impl Discord {
             http,
             api_base: api_base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            global: GlobalLimit::default(),
         }
     }
 
-    pub async fn send(
+    pub async fn send(&self, post: &Post<'_>) -> Result<Sent, SendError> {
+        let target = match &post.place {
+            Place::Channel => &post.channel.id,
+            Place::Thread { id, .. } => id,
+        };
+        let url = format!("{}/api/v10/channels/{target}/messages", self.api_base);
+        let json = self.request(&url, &body(post.msg, &post.nonce)).await?;
+        Ok(Sent {
+            id: json.0["id"].as_str().unwrap_or_default().to_string(),
+            wait: json.1,
+        })
+    }
+
+    /// Starts a thread on a posted message; returns the thread's channel id.
+    pub async fn start_thread(
         &self,
         channel_id: &str,
-        delivery_id: i64,
-        msg: &Message,
+        message_id: &str,
+        name: &str,
     ) -> Result<String, SendError> {
-        let url = format!("{}/api/v10/channels/{channel_id}/messages", self.api_base);
+        let url = format!(
+            "{}/api/v10/channels/{channel_id}/messages/{message_id}/threads",
+            self.api_base
+        );
+        let body =
+            json!({ "name": cut(Platform::Console, name, 100), "auto_archive_duration": 10080 });
+        let (json, _) = self.request(&url, &body).await?;
+        json["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| SendError::transient("discord: the new thread has no id"))
+    }
+
+    /// POSTs JSON; the answer's body and, when the bucket is now empty, how long until it
+    /// refills (`X-RateLimit-Remaining: 0`, `X-RateLimit-Reset-After`).
+    async fn request(
+        &self,
+        url: &str,
+        body: &Value,
+    ) -> Result<(Value, Option<Duration>), SendError> {
+        self.global.acquire().await;
         let resp = self
             .http
             .post(url)
             .header("Authorization", format!("Bot {}", self.token))
-            .json(&body(msg, delivery_id))
+            .json(body)
             .send()
             .await
             .map_err(|e| network_error("discord", e))?;
         let status = resp.status();
-        let retry_header = retry_after_header(resp.headers());
+        let headers = resp.headers().clone();
         let text = resp.text().await.map_err(|e| network_error("discord", e))?;
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let json: Value = serde_json::from_str(&text).unwrap_or_default();
+        let empty = headers
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0");
+        let wait = empty
+            .then(|| header_secs(&headers, "x-ratelimit-reset-after"))
+            .flatten();
         if status.is_success() {
-            return Ok(json["id"].as_str().unwrap_or_default().to_string());
+            return Ok((json, wait));
         }
         let code = json["code"].as_i64().unwrap_or(0);
         let message = json["message"].as_str().unwrap_or("no error body");
         let reason = format!("discord: HTTP {} (code {code}): {message}", status.as_u16());
         if status.as_u16() == 429 {
-            let body_wait = json["retry_after"]
-                .as_f64()
-                .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(|s| std::time::Duration::from_secs_f64(s.min(3600.0)));
-            return Err(SendError::Transient {
+            let retry_after = seconds(json["retry_after"].as_f64())
+                .or_else(|| header_secs(&headers, "retry-after"))
+                .unwrap_or(Duration::from_secs(1));
+            let global = json["global"] == true
+                || headers
+                    .get("x-ratelimit-global")
+                    .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+            if global {
+                self.global.pause(retry_after);
+            }
+            return Err(SendError::RateLimited {
                 reason,
-                retry_after: body_wait.or(retry_header),
+                retry_after,
+                global,
             });
         }
         // Any other 4xx (10003 Unknown Channel, 50001 Missing Access, 50013 Missing
@@ -87,6 +181,9 @@ impl Discord {
         if status.is_client_error() {
             return Err(SendError::Permanent(reason));
         }
-        Err(SendError::transient(reason))
+        Err(SendError::Transient {
+            reason,
+            retry_after: header_secs(&headers, "retry-after"),
+        })
     }
 }

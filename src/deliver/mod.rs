@@ -1,8 +1,13 @@
-//! Getting messages out: the outbox worker and one sender per platform.
+//! Getting messages out: a scheduler with one ordered, rate-limited lane per channel, and
+//! one sender per platform.
 
+pub mod burst;
 pub mod console;
 pub mod discord;
+pub mod lanes;
+mod process;
 pub mod slack;
+pub mod threads;
 pub mod worker;
 
 use crate::render::Message;
@@ -12,10 +17,17 @@ use std::time::Duration;
 /// Why a send did not succeed, and whether trying again can help.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {
-    /// 5xx, 429, timeouts, connection errors: try again, after `retry_after` if given.
+    /// 5xx, timeouts, connection errors: try again, after `retry_after` if given.
     Transient {
         reason: String,
         retry_after: Option<Duration>,
+    },
+    /// 429: wait, then try again; not a failure of the delivery. `global`: every channel
+    /// of the platform waits.
+    RateLimited {
+        reason: String,
+        retry_after: Duration,
+        global: bool,
     },
     /// The platform refused for good (unknown channel, missing access, bad token).
     Permanent(String),
@@ -31,9 +43,42 @@ impl SendError {
 
     pub fn reason(&self) -> &str {
         match self {
-            SendError::Transient { reason, .. } | SendError::Permanent(reason) => reason,
+            SendError::Transient { reason, .. }
+            | SendError::RateLimited { reason, .. }
+            | SendError::Permanent(reason) => reason,
         }
     }
+}
+
+/// A posted message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    /// The platform's id for it (Discord message id, Slack `ts`).
+    pub id: String,
+    /// How long this channel must now wait before its next message (an empty rate-limit
+    /// bucket, or Slack's one message per second).
+    pub wait: Option<Duration>,
+}
+
+/// Where in a channel a message goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    Channel,
+    /// Discord: the thread's channel id; Slack: the `ts` of the thread's first message.
+    /// `broadcast`: Slack also shows the reply in the channel.
+    Thread {
+        id: String,
+        broadcast: bool,
+    },
+}
+
+/// One message to post.
+pub struct Post<'a> {
+    pub channel: &'a Channel,
+    pub place: Place,
+    /// Discord's `nonce`: the same for every try of one message, so none posts twice.
+    pub nonce: String,
+    pub msg: &'a Message,
 }
 
 /// A request error from reqwest, classified: nothing reached the platform or no answer came.
@@ -48,17 +93,14 @@ fn network_error(platform: &str, e: reqwest::Error) -> SendError {
     SendError::transient(format!("{platform}: {what}: {e}"))
 }
 
-/// The `Retry-After` header, in seconds (Slack and Discord both send it).
-fn retry_after_header(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
-    headers
-        .get(reqwest::header::RETRY_AFTER)?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
+/// A number of seconds from a header or a JSON field, bounded to an hour.
+fn seconds(s: Option<f64>) -> Option<Duration> {
+    s.filter(|s| s.is_finite() && *s >= 0.0)
         .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+}
+
+fn header_secs(headers: &reqwest::header::HeaderMap, name: &str) -> Option<Duration> {
+    seconds(headers.get(name)?.to_str().ok()?.trim().parse().ok())
 }
 
 /// One sender per platform; a platform without a token has none.
@@ -69,28 +111,41 @@ pub struct Senders {
 }
 
 impl Senders {
-    /// Posts `msg`; the answer is the platform's id for the new message.
-    pub async fn send(
-        &self,
-        channel: &Channel,
-        delivery_id: i64,
-        msg: &Message,
-    ) -> Result<String, SendError> {
-        let off = |key: &str| {
-            SendError::Permanent(format!(
-                "{key} is not set in the config, so this channel cannot be reached"
-            ))
-        };
-        match channel.platform {
+    fn off(key: &str) -> SendError {
+        SendError::Permanent(format!(
+            "{key} is not set in the config, so this channel cannot be reached"
+        ))
+    }
+
+    pub async fn send(&self, post: &Post<'_>) -> Result<Sent, SendError> {
+        match post.channel.platform {
             Platform::Discord => match &self.discord {
-                Some(d) => d.send(&channel.id, delivery_id, msg).await,
-                None => Err(off("discord.token")),
+                Some(d) => d.send(post).await,
+                None => Err(Self::off("discord.token")),
             },
             Platform::Slack => match &self.slack {
-                Some(s) => s.send(&channel.id, msg).await,
-                None => Err(off("slack.bot_token")),
+                Some(s) => s.send(post).await,
+                None => Err(Self::off("slack.bot_token")),
             },
-            Platform::Console => Ok(self.console.send(&channel.id, delivery_id, msg)),
+            Platform::Console => Ok(self.console.send(post)),
+        }
+    }
+
+    /// Opens a thread under a posted message; `None` where threads are just replies to it
+    /// (Slack: the message's `ts` is the thread) or do not exist (the console).
+    pub async fn start_thread(
+        &self,
+        channel: &Channel,
+        message_id: &str,
+        name: &str,
+    ) -> Result<Option<String>, SendError> {
+        match (channel.platform, &self.discord) {
+            (Platform::Discord, Some(d)) => d
+                .start_thread(&channel.id, message_id, name)
+                .await
+                .map(Some),
+            (Platform::Slack, _) => Ok(Some(message_id.to_string())),
+            _ => Ok(None),
         }
     }
 }

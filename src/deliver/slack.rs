@@ -1,17 +1,17 @@
 //! Slack: `POST {api_base}/chat.postMessage` with text, blocks and unfurling off.
 
-use super::{network_error, retry_after_header, SendError};
+use super::{header_secs, network_error, Place, Post, SendError, Sent};
 use crate::render::limits::cut;
 use crate::render::Message;
 use crate::route::Platform;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::time::Duration;
 
 /// A section block's text holds at most 3000 characters.
 pub const SECTION_MAX: usize = 3000;
 
 /// `ok: false` errors that a later try may get past; every other error is permanent.
-const TRANSIENT_ERRORS: [&str; 5] = [
-    "ratelimited",
+const TRANSIENT_ERRORS: [&str; 4] = [
     "internal_error",
     "service_unavailable",
     "fatal_error",
@@ -22,9 +22,11 @@ pub struct Slack {
     http: reqwest::Client,
     api_base: String,
     token: String,
+    /// Slack allows about one message per second per channel.
+    interval: Duration,
 }
 
-pub fn body(channel_id: &str, msg: &Message) -> serde_json::Value {
+pub fn body(channel_id: &str, msg: &Message) -> Value {
     let section = if msg.body.is_empty() {
         msg.headline.clone()
     } else {
@@ -43,39 +45,56 @@ pub fn body(channel_id: &str, msg: &Message) -> serde_json::Value {
 }
 
 impl Slack {
-    pub fn new(http: reqwest::Client, api_base: &str, token: &str) -> Slack {
+    pub fn new(http: reqwest::Client, api_base: &str, token: &str, interval: Duration) -> Slack {
         Slack {
             http,
             api_base: api_base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            interval,
         }
     }
 
-    pub async fn send(&self, channel_id: &str, msg: &Message) -> Result<String, SendError> {
+    pub async fn send(&self, post: &Post<'_>) -> Result<Sent, SendError> {
+        let mut req = body(&post.channel.id, post.msg);
+        if let Place::Thread { id, broadcast } = &post.place {
+            req["thread_ts"] = json!(id);
+            req["reply_broadcast"] = json!(broadcast);
+        }
         let resp = self
             .http
             .post(format!("{}/chat.postMessage", self.api_base))
             .bearer_auth(&self.token)
-            .json(&body(channel_id, msg))
+            .json(&req)
             .send()
             .await
             .map_err(|e| network_error("slack", e))?;
         let status = resp.status();
-        let retry_after = retry_after_header(resp.headers());
+        let retry_after = header_secs(resp.headers(), "retry-after");
         let text = resp.text().await.map_err(|e| network_error("slack", e))?;
-        if status.as_u16() == 429 || status.is_server_error() {
+        let json: Value = serde_json::from_str(&text).unwrap_or_default();
+        let error = json["error"]
+            .as_str()
+            .unwrap_or("no error code in the answer");
+        // Rate limits are per method and workspace: every channel waits.
+        if status.as_u16() == 429 || error == "ratelimited" {
+            return Err(SendError::RateLimited {
+                reason: "slack: ratelimited".into(),
+                retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
+                global: true,
+            });
+        }
+        if status.is_server_error() {
             return Err(SendError::Transient {
                 reason: format!("slack: HTTP {}", status.as_u16()),
                 retry_after,
             });
         }
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         if json["ok"].as_bool() == Some(true) {
-            return Ok(json["ts"].as_str().unwrap_or_default().to_string());
+            return Ok(Sent {
+                id: json["ts"].as_str().unwrap_or_default().to_string(),
+                wait: Some(self.interval),
+            });
         }
-        let error = json["error"]
-            .as_str()
-            .unwrap_or("no error code in the answer");
         let reason = format!("slack: {error}");
         if TRANSIENT_ERRORS.contains(&error) {
             Err(SendError::Transient {

@@ -1,14 +1,17 @@
-//! The outbox worker: claims due deliveries, renders and sends them in order, and records
-//! each outcome. Transient failures come back later with backoff; a restart resumes.
+//! The scheduler: each channel is an ordered queue (its head goes first, the rest wait
+//! behind it), sent through its own lane at the pace its rate limit allows. Outcomes are
+//! recorded; transient failures come back with backoff; a restart resumes.
 
-use super::{SendError, Senders};
-use crate::hub::Event;
-use crate::render::{Message, Renderer};
+use super::lanes::Lanes;
+use super::Senders;
+use crate::config::Delivery;
+use crate::render::Renderer;
 use crate::route::Channel;
-use crate::store::{deliveries, events, now_ms, templates, Store};
+use crate::store::{deliveries, now_ms, Store};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
+use tokio::task::JoinSet;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -37,119 +40,93 @@ pub struct Worker {
     pub senders: Arc<Senders>,
     pub wake: Arc<Notify>,
     pub policy: RetryPolicy,
-    /// How long a claim holds before another worker may take the delivery over.
-    pub lease: Duration,
+    pub settings: Delivery,
+    pub lanes: Arc<Lanes>,
 }
 
+/// In-flight sends are given this long to finish when the server stops; what is still
+/// in flight then is retried after the restart (its lease runs out).
+const DRAIN: Duration = Duration::from_secs(15);
+
 impl Worker {
+    pub fn lease_ms(&self) -> i64 {
+        self.settings.lease_ms as i64
+    }
+
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!("delivery worker started");
+        let mut inflight = JoinSet::new();
         while !*stop.borrow() {
-            let sent = match self.drain().await {
-                Ok(n) => n,
+            let next = match self.dispatch(&mut inflight).await {
+                Ok(next) => next,
                 Err(e) => {
                     tracing::error!(error = %e, "delivery worker cannot read the outbox");
-                    0
+                    Some(Instant::now() + Duration::from_secs(1))
                 }
             };
-            if sent > 0 {
-                continue;
-            }
-            let wait = self.idle_wait().await;
+            let wait = next
+                .map(|t| t.saturating_duration_since(Instant::now()))
+                .unwrap_or(Duration::from_secs(1))
+                .clamp(Duration::from_millis(2), Duration::from_secs(1));
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
                 _ = stop.changed() => {}
             }
+            while inflight.try_join_next().is_some() {}
+        }
+        if tokio::time::timeout(DRAIN, async {
+            while inflight.join_next().await.is_some() {}
+        })
+        .await
+        .is_err()
+        {
+            tracing::warn!(
+                "sends still in flight after {DRAIN:?}; they are retried after the restart"
+            );
         }
         tracing::info!("delivery worker stopped");
     }
 
-    /// Until the next delivery falls due, at most a second (new work also wakes us).
-    async fn idle_wait(&self) -> Duration {
-        let next = deliveries::next_due(&self.store.pool).await.ok().flatten();
-        let ms = next.map(|t| t - now_ms()).unwrap_or(1000).clamp(5, 1000);
-        Duration::from_millis(ms as u64)
-    }
-
-    /// Claims and processes one batch; returns how many deliveries it handled.
-    pub async fn drain(&self) -> anyhow::Result<usize> {
-        let lease = self.lease.as_millis() as i64;
-        let batch = deliveries::claim(&self.store.pool, now_ms(), lease, 32).await?;
-        for d in &batch {
-            self.process(d).await?;
-        }
-        Ok(batch.len())
-    }
-
-    async fn process(&self, d: &deliveries::Claimed) -> anyhow::Result<()> {
-        let pool = &self.store.pool;
-        let outcome = match self.prepare(d).await {
-            Ok((channel, msg, note)) => match self.senders.send(&channel, d.id, &msg).await {
-                Ok(message_id) => {
-                    deliveries::mark_sent(pool, d.id, &message_id, note.as_deref(), now_ms())
-                        .await?;
-                    tracing::info!(delivery = d.id, event = d.event_id, channel = %d.channel, "delivered");
-                    return Ok(());
-                }
-                Err(e) => e,
-            },
-            Err(e) => e,
-        };
-        match outcome {
-            SendError::Transient {
-                reason,
-                retry_after,
-            } if d.attempts < self.policy.max_attempts => {
-                let delay = self.policy.delay(d.attempts, retry_after);
-                let due = now_ms() + delay.as_millis() as i64;
-                tracing::warn!(delivery = d.id, event = d.event_id, channel = %d.channel,
-                    attempt = d.attempts, retry_in_ms = delay.as_millis() as u64, %reason, "delivery will be retried");
-                deliveries::retry_at(pool, d.id, &reason, due).await?;
+    /// Starts a send for every channel whose head is due and whose lane is free; returns
+    /// when something next becomes due.
+    async fn dispatch(&self, inflight: &mut JoinSet<()>) -> anyhow::Result<Option<Instant>> {
+        let now = now_ms();
+        let instant = Instant::now();
+        let window = self.settings.burst_window_ms as i64;
+        let mut next: Option<i64> = None;
+        let mut soonest = |t: i64| next = Some(next.map_or(t, |n: i64| n.min(t)));
+        for head in deliveries::heads(&self.store.pool).await? {
+            let due = match head.status.as_str() {
+                "sending" => head.lease_until.unwrap_or(0),
+                _ => head.due_at.max(head.created_at + window),
+            };
+            if due > now {
+                soonest(due);
+                continue;
             }
-            other => {
-                let reason = match other {
-                    SendError::Transient { reason, .. } => {
-                        format!("gave up after {} attempts: {reason}", d.attempts)
-                    }
-                    SendError::Permanent(reason) => reason,
-                };
-                tracing::error!(delivery = d.id, event = d.event_id, channel = %d.channel, %reason, "delivery failed");
-                deliveries::mark_failed(pool, d.id, &reason).await?;
+            let Ok(channel) = Channel::parse(&head.channel) else {
+                tracing::error!(delivery = head.id, channel = %head.channel, "delivery to an unreadable channel");
+                continue;
+            };
+            if !self.lanes.take(&head.channel, channel.platform, instant) {
+                continue;
             }
+            let Some(claimed) =
+                deliveries::claim(&self.store.pool, head.id, now, self.lease_ms()).await?
+            else {
+                self.lanes.release(&head.channel, None);
+                continue;
+            };
+            let worker = self.clone();
+            inflight.spawn(async move {
+                let wait = worker.process(claimed, channel).await;
+                worker.lanes.release(&head.channel, wait);
+                worker.wake.notify_one();
+            });
         }
-        Ok(())
-    }
-
-    /// The channel and the message for a delivery, rendered with its workspace's templates;
-    /// the note says which user template failed, if one did.
-    async fn prepare(
-        &self,
-        d: &deliveries::Claimed,
-    ) -> Result<(Channel, Message, Option<String>), SendError> {
-        let permanent = |what: String| SendError::Permanent(what);
-        let db = |e: sqlx::Error| SendError::transient(format!("database: {e}"));
-        let stored = events::get(&self.store.pool, d.event_id)
-            .await
-            .map_err(db)?
-            .ok_or_else(|| permanent(format!("event {} is no longer stored", d.event_id)))?;
-        let event: Event = stored
-            .event()
-            .map_err(|e| permanent(format!("event {} cannot be read: {e}", d.event_id)))?;
-        let channel = Channel::parse(&d.channel).map_err(|e| permanent(e.to_string()))?;
-        let overrides = match d.subscription_id {
-            Some(id) => templates::overrides(&self.store.pool, id)
-                .await
-                .map_err(db)?,
-            None => Default::default(),
-        };
-        let (msg, note) = self
-            .renderer
-            .render_with(&event, channel.platform, &overrides)
-            .map_err(|e| permanent(format!("rendering failed: {e:#}")))?;
-        if let Some(note) = &note {
-            tracing::warn!(delivery = d.id, event = d.event_id, %note, "a user template failed");
-        }
-        Ok((channel, msg, note))
+        let lanes = self.lanes.next_ready(instant);
+        let due = next.map(|t| instant + Duration::from_millis((t - now).max(0) as u64));
+        Ok([lanes, due].into_iter().flatten().min())
     }
 }

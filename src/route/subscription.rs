@@ -4,6 +4,39 @@ use super::channel::Channel;
 use super::target::Target;
 use crate::hub::{Event, Scope};
 
+/// Where the events of one discussion or pull request go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Threads {
+    /// Every event in the channel.
+    None,
+    /// The first in the channel, the rest in a thread under it.
+    Thread,
+    /// Like `Thread`, and openings, closes, merges and reopenings also in the channel.
+    #[default]
+    ThreadAndChannel,
+}
+
+impl Threads {
+    pub fn parse(s: &str) -> Result<Threads, String> {
+        match s {
+            "none" => Ok(Threads::None),
+            "thread" => Ok(Threads::Thread),
+            "thread+channel" => Ok(Threads::ThreadAndChannel),
+            _ => Err(format!(
+                "threads must be none, thread or thread+channel, not \"{s}\""
+            )),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Threads::None => "none",
+            Threads::Thread => "thread",
+            Threads::ThreadAndChannel => "thread+channel",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
     pub id: i64,
@@ -18,18 +51,31 @@ pub struct Subscription {
     pub source: String,
     pub created_at: i64,
     pub created_by: String,
+    pub threads: Threads,
+    /// Why deliveries stopped, after repeated permanent failures.
+    pub paused: Option<String>,
 }
 
 impl Subscription {
     /// Whether this subscription wants the event: its target and one of its scopes match.
     pub fn wants(&self, event: &Event) -> bool {
-        self.target.matches(event) && scopes_cover(&self.scopes, &event.scope)
+        self.paused.is_none()
+            && self.target.matches(event)
+            && scopes_cover(&self.scopes, &event.scope)
     }
 
     /// One line saying exactly what is active.
     pub fn describe(&self) -> String {
+        let threads = match self.threads {
+            Threads::ThreadAndChannel => String::new(),
+            t => format!(", threads: {}", t.as_str()),
+        };
+        let paused = match &self.paused {
+            Some(why) => format!(" PAUSED: {why}; subscribe again to resume"),
+            None => String::new(),
+        };
         format!(
-            "#{}: {} → {} ({})",
+            "#{}: {} → {} ({}{threads}){paused}",
             self.id,
             self.target.describe(),
             self.channel,

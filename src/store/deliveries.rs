@@ -11,6 +11,7 @@ pub struct Claimed {
     pub channel: String,
     /// Including this one.
     pub attempts: i64,
+    pub created_at: i64,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -60,29 +61,108 @@ pub async fn get(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<Delivery>> {
     .await
 }
 
-/// Claims up to `limit` due deliveries, oldest first, including those whose lease ran out
-/// (their sender died). A claim is one statement, so two workers never share a row.
+/// The head of a channel's queue: its lowest delivery still to send (or being sent).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Head {
+    pub id: i64,
+    pub channel: String,
+    pub status: String,
+    pub due_at: i64,
+    pub lease_until: Option<i64>,
+    pub created_at: i64,
+}
+
+/// Every channel's head. Later deliveries of a channel wait behind it, so order holds.
+pub async fn heads(pool: &SqlitePool) -> sqlx::Result<Vec<Head>> {
+    sqlx::query_as(
+        "SELECT id, channel, status, due_at, lease_until, created_at FROM deliveries
+         WHERE id IN (SELECT MIN(id) FROM deliveries WHERE status IN ('pending', 'sending') GROUP BY channel)",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+const CLAIMED: &str = "id, event_id, subscription_id, channel, attempts, created_at";
+
+/// Claims one delivery if it is due, or its sender's lease ran out (the sender died). One
+/// statement, so two workers never share a row.
 pub async fn claim(
     pool: &SqlitePool,
+    id: i64,
+    now: i64,
+    lease_ms: i64,
+) -> sqlx::Result<Option<Claimed>> {
+    sqlx::query_as(&format!(
+        "UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1
+         WHERE id = ?3 AND ((status = 'pending' AND due_at <= ?2) OR (status = 'sending' AND lease_until <= ?2))
+         RETURNING {CLAIMED}"
+    ))
+    .bind(now + lease_ms)
+    .bind(now)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+}
+
+/// The deliveries queued right behind `after` in its channel, due now, oldest first, each
+/// claimed (a burst to merge into one message).
+pub async fn claim_followers(
+    pool: &SqlitePool,
+    channel: &str,
+    after: i64,
     now: i64,
     lease_ms: i64,
     limit: i64,
 ) -> sqlx::Result<Vec<Claimed>> {
-    let mut rows: Vec<Claimed> = sqlx::query_as(
+    let mut rows: Vec<Claimed> = sqlx::query_as(&format!(
         "UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1
-         WHERE id IN (
-             SELECT id FROM deliveries
-             WHERE (status = 'pending' AND due_at <= ?2) OR (status = 'sending' AND lease_until <= ?2)
-             ORDER BY id LIMIT ?3)
-         RETURNING id, event_id, subscription_id, channel, attempts",
-    )
+         WHERE id IN (SELECT id FROM deliveries WHERE channel = ?2 AND id > ?3 AND status = 'pending' AND due_at <= ?4
+                      ORDER BY id LIMIT ?5)
+         RETURNING {CLAIMED}"
+    ))
     .bind(now + lease_ms)
+    .bind(channel)
+    .bind(after)
     .bind(now)
     .bind(limit)
     .fetch_all(pool)
     .await?;
     rows.sort_by_key(|r| r.id);
     Ok(rows)
+}
+
+/// Puts deliveries back in the queue untouched (not sent, and not counted as a try).
+pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
+    for id in ids {
+        sqlx::query("UPDATE deliveries SET status = 'pending', lease_until = NULL, attempts = attempts - 1 WHERE id = ?")
+            .bind(id)
+            .execute(pool)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Marks deliveries as sent inside another delivery's message.
+pub async fn mark_merged(
+    pool: &SqlitePool,
+    ids: &[i64],
+    into: i64,
+    message_id: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    for id in ids {
+        sqlx::query(
+            "UPDATE deliveries SET status = 'sent', message_id = ?, merged_into = ?, sent_at = ?, lease_until = NULL,
+                 last_error = NULL WHERE id = ?",
+        )
+        .bind(message_id)
+        .bind(into)
+        .bind(now)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    }
+    Ok(())
 }
 
 pub async fn mark_sent(
@@ -105,14 +185,25 @@ pub async fn mark_sent(
     Ok(())
 }
 
-/// Puts a delivery back in the queue, to be tried again at `due_at`.
-pub async fn retry_at(pool: &SqlitePool, id: i64, reason: &str, due_at: i64) -> sqlx::Result<()> {
-    sqlx::query("UPDATE deliveries SET status = 'pending', due_at = ?, lease_until = NULL, last_error = ? WHERE id = ?")
-        .bind(due_at)
-        .bind(reason)
-        .bind(id)
-        .execute(pool)
-        .await?;
+/// Puts a delivery back in the queue, to be tried again at `due_at`. A rate limit is not
+/// a failed try: `counted: false` gives the try back.
+pub async fn retry_at(
+    pool: &SqlitePool,
+    id: i64,
+    reason: &str,
+    due_at: i64,
+    counted: bool,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'pending', due_at = ?, lease_until = NULL, last_error = ?,
+             attempts = attempts - ? WHERE id = ?",
+    )
+    .bind(due_at)
+    .bind(reason)
+    .bind(i64::from(!counted))
+    .bind(id)
+    .execute(pool)
+    .await?;
     Ok(())
 }
 

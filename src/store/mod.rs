@@ -5,6 +5,7 @@ pub mod endpoints;
 pub mod events;
 pub mod subscriptions;
 pub mod templates;
+pub mod threads;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

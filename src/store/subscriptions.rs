@@ -3,6 +3,7 @@
 
 use crate::hub::{Event, Scope};
 use crate::route::subscription::merge_scopes;
+use crate::route::subscription::Threads;
 use crate::route::{Channel, Subscription, Target};
 use anyhow::Context;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -17,6 +18,7 @@ pub struct NewSubscription {
     pub workspace: Option<String>,
     pub source: String,
     pub created_by: String,
+    pub threads: Threads,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -37,6 +39,8 @@ struct Row {
     source: String,
     created_at: i64,
     created_by: String,
+    threads: String,
+    paused_reason: Option<String>,
 }
 
 impl Row {
@@ -57,11 +61,16 @@ impl Row {
             source: self.source,
             created_at: self.created_at,
             created_by: self.created_by,
+            threads: Threads::parse(&self.threads)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| bad("threads mode"))?,
+            paused: self.paused_reason,
         })
     }
 }
 
-const COLUMNS: &str = "id, target, scopes, channel, workspace, source, created_at, created_by";
+const COLUMNS: &str =
+    "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason";
 
 /// `(target_kind, repo_type, match_key)`: how a target is keyed for lookups.
 fn key(target: &Target) -> (&'static str, String, String) {
@@ -106,37 +115,63 @@ pub async fn add(
     .bind(new.channel.to_string())
     .fetch_optional(&mut *conn)
     .await?;
-    if let Some(row) = existing {
-        let old = row.into_subscription()?;
-        let merged = merge_scopes(&old.scopes, &new.scopes);
-        if merged == old.scopes {
-            return Ok((old, Added::Unchanged));
-        }
-        sqlx::query("UPDATE subscriptions SET scopes = ? WHERE id = ?")
+    let (id, added) = match existing {
+        Some(row) => {
+            let old = row.into_subscription()?;
+            let merged = merge_scopes(&old.scopes, &new.scopes);
+            if merged == old.scopes && new.threads == old.threads && old.paused.is_none() {
+                return Ok((old, Added::Unchanged));
+            }
+            // Subscribing again also resumes a paused subscription.
+            sqlx::query(
+                "UPDATE subscriptions SET scopes = ?, threads = ?, paused_reason = NULL, failures = 0 WHERE id = ?",
+            )
             .bind(join_scopes(&merged))
+            .bind(new.threads.as_str())
             .bind(old.id)
             .execute(&mut *conn)
             .await?;
-        return Ok((
-            Subscription {
-                scopes: merged,
-                ..old
-            },
-            Added::Widened,
-        ));
-    }
-    let id = insert(conn, new, now, false).await?;
-    let sub = Subscription {
-        id,
-        target: new.target.clone(),
-        scopes: new.scopes.clone(),
-        channel: new.channel.clone(),
-        workspace: new.workspace.clone(),
-        source: new.source.clone(),
-        created_at: now,
-        created_by: new.created_by.clone(),
+            (old.id, Added::Widened)
+        }
+        None => (insert(&mut *conn, new, now, false).await?, Added::Created),
     };
-    Ok((sub, Added::Created))
+    let row: Row = sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions WHERE id = ?"))
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok((row.into_subscription()?, added))
+}
+
+/// Counts a delivery's outcome against its subscription: a success clears the count, and
+/// `limit` permanent failures in a row pause it with the last reason.
+pub async fn record_outcome(
+    pool: &SqlitePool,
+    id: i64,
+    failure: Option<&str>,
+    limit: i64,
+) -> sqlx::Result<bool> {
+    match failure {
+        None => {
+            sqlx::query("UPDATE subscriptions SET failures = 0 WHERE id = ? AND failures > 0")
+                .bind(id)
+                .execute(pool)
+                .await?;
+            Ok(false)
+        }
+        Some(reason) => {
+            let paused: Option<Option<String>> = sqlx::query_scalar(
+                "UPDATE subscriptions SET failures = failures + 1,
+                     paused_reason = CASE WHEN failures + 1 >= ? THEN ? ELSE paused_reason END
+                 WHERE id = ? RETURNING paused_reason",
+            )
+            .bind(limit)
+            .bind(reason)
+            .bind(id)
+            .fetch_optional(pool)
+            .await?;
+            Ok(paused.flatten().is_some())
+        }
+    }
 }
 
 /// Inserts a row. With `replace`, the row already sending this target to this channel
@@ -150,13 +185,13 @@ async fn insert(
     let (kind, repo_type, match_key) = key(&new.target);
     let upsert = if replace {
         "ON CONFLICT (target_kind, match_key, repo_type, channel)
-         DO UPDATE SET scopes = excluded.scopes, source = excluded.source"
+         DO UPDATE SET scopes = excluded.scopes, source = excluded.source, threads = excluded.threads"
     } else {
         ""
     };
     sqlx::query_scalar(&format!(
-        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert} RETURNING id"
+        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by, threads)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert} RETURNING id"
     ))
     .bind(new.target.to_string())
     .bind(kind)
@@ -168,6 +203,7 @@ async fn insert(
     .bind(&new.source)
     .bind(now)
     .bind(&new.created_by)
+    .bind(new.threads.as_str())
     .fetch_one(conn)
     .await
 }

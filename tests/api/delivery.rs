@@ -11,7 +11,7 @@ async fn discord_gets_an_authorized_post_with_a_nonce_and_the_message_id_is_kept
     app.subscribe("*", DISCORD_CHANNEL, &[]).await;
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     let d = app.settled(id).await;
-    let got = app.discord.received();
+    let got = app.discord.posts();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].headers["authorization"], "Bot discord-test-token");
     assert_eq!(got[0].body["nonce"], json!(format!("herald-{}", d[0].id)));
@@ -32,7 +32,7 @@ async fn a_platform_answering_500_then_200_gets_the_message_once() {
     let d = app.settled(id).await;
     assert_eq!(d[0].status, "sent");
     assert_eq!(d[0].attempts, 2);
-    let got = app.discord.received();
+    let got = app.discord.posts();
     assert_eq!(got.len(), 2, "one failed try, one success");
     assert_eq!(
         got[0].body["nonce"], got[1].body["nonce"],
@@ -86,7 +86,7 @@ async fn a_permanent_discord_error_stops_at_once_with_the_reason() {
             "{:?}",
             d[0].last_error
         );
-        assert_eq!(app.discord.received().len(), 1);
+        assert_eq!(app.discord.posts().len(), 1);
     }
 }
 
@@ -161,5 +161,5 @@ async fn a_restart_delivers_what_was_accepted_before_it() {
     let app = app.restart(|s| s.discord.api_base = base).await;
     let d = app.settled(id).await;
     assert_eq!(d[0].status, "sent");
-    assert_eq!(app.discord.wait_for(1).await.len(), 1);
+    assert_eq!(app.discord.wait_posts(1).await.len(), 1);
 }

@@ -87,7 +87,7 @@ async fn an_admin_subscribes_this_channel_and_the_next_event_arrives_there() {
     );
 
     event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
-    let got = app.discord.wait_for(1).await;
+    let got = app.discord.wait_posts(1).await;
     assert_eq!(
         got[0].path,
         format!("/api/v10/channels/{GUILD_CHANNEL}/messages")
@@ -396,7 +396,7 @@ async fn template_edit_opens_a_prefilled_editor_and_saving_changes_the_messages(
     );
 
     event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
-    let got = app.discord.wait_for(1).await;
+    let got = app.discord.wait_posts(1).await;
     assert_eq!(
         got[0].body["embeds"][0]["title"],
         "🚀 2 refs moved in **some\\-user/some\\-repo**"
@@ -504,7 +504,7 @@ async fn a_template_that_fails_at_send_time_falls_back_and_the_event_is_still_de
         "{:?}",
         d[0].note
     );
-    let got = app.discord.wait_for(1).await;
+    let got = app.discord.wait_posts(1).await;
     assert_eq!(
         got[0].body["embeds"][0]["title"],
         "50 refs updated in **some\\-user/some\\-repo**"

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::oneshot;
 
 pub const SECRET: &str = "test-secret";
 pub const DISCORD_CHANNEL: &str = "discord:123456789012345678";
@@ -66,7 +66,6 @@ struct FakeState {
     admins: Mutex<Vec<String>>,
     received: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Reply>>,
-    arrived: Notify,
 }
 
 /// A fake platform API on a real port.
@@ -96,7 +95,6 @@ async fn record(
         });
         r.len()
     };
-    s.arrived.notify_waiters();
     // Scripted answers are for posted messages; the other endpoints answer like the real ones.
     let scripted = if path.ends_with("/messages") || path.ends_with("chat.postMessage") {
         s.script.lock().unwrap().pop_front()
@@ -147,7 +145,6 @@ impl FakeApi {
             admins: Mutex::new(vec![]),
             received: Mutex::new(vec![]),
             script: Mutex::new(VecDeque::new()),
-            arrived: Notify::new(),
         });
         let app = axum::Router::new()
             .fallback(record)
@@ -165,6 +162,25 @@ impl FakeApi {
 
     pub fn received(&self) -> Vec<Recorded> {
         self.state.received.lock().unwrap().clone()
+    }
+
+    /// The messages posted (not threads started, commands registered or users looked up).
+    pub fn posts(&self) -> Vec<Recorded> {
+        self.received()
+            .into_iter()
+            .filter(|r| r.path.ends_with("/messages") || r.path.ends_with("/chat.postMessage"))
+            .collect()
+    }
+
+    /// Waits until at least `n` messages were posted (or 10 s passed), and returns them.
+    pub async fn wait_posts(&self, n: usize) -> Vec<Recorded> {
+        for _ in 0..200 {
+            if self.posts().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.posts()
     }
 
     /// The requests to paths containing `part`.
@@ -189,18 +205,6 @@ impl FakeApi {
     /// Makes `users.info` report this Slack user as a workspace admin.
     pub fn make_admin(&self, user: &str) {
         self.state.admins.lock().unwrap().push(user.to_string());
-    }
-
-    /// Waits until at least `n` requests arrived (or 10 s passed), and returns them all.
-    pub async fn wait_for(&self, n: usize) -> Vec<Recorded> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        loop {
-            let arrived = self.state.arrived.notified();
-            if self.received().len() >= n || tokio::time::Instant::now() > deadline {
-                return self.received();
-            }
-            let _ = tokio::time::timeout(Duration::from_millis(100), arrived).await;
-        }
     }
 }
 
@@ -307,6 +311,7 @@ impl TestApp {
             target: target.into(),
             channel: channel.into(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            threads: None,
         };
         cli::run(&self.settings, command).await.expect("subscribed")
     }

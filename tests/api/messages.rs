@@ -7,9 +7,9 @@ use serde_json::{json, Value};
 /// Sends one fixture through the real endpoint to a Discord subscription of everything,
 /// and returns the body Discord received.
 async fn discord_body_for(app: &TestApp, payload: &[u8]) -> Value {
-    let before = app.discord.received().len();
+    let before = app.discord.posts().len();
     let id = event_id(app.post_webhook(payload).await).await;
-    let got = app.discord.wait_for(before + 1).await;
+    let got = app.discord.wait_posts(before + 1).await;
     assert!(got.len() > before, "nothing reached Discord for event {id}");
     got[before].body.clone()
 }
@@ -177,7 +177,7 @@ async fn hub_text_pings_nobody_and_stays_literal_in_slack() {
     let app = spawn_app().await;
     app.subscribe("*", SLACK_CHANNEL, &[]).await;
     event_id(app.post_webhook(&hostile_comment()).await).await;
-    let got = app.slack.wait_for(1).await;
+    let got = app.slack.wait_posts(1).await;
     let body = &got[0].body;
     assert_eq!(got[0].path, "/chat.postMessage");
     assert_eq!(got[0].headers["authorization"], "Bearer xoxb-test-token");

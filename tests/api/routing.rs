@@ -122,7 +122,7 @@ async fn a_channel_gets_an_event_once_even_when_several_subscriptions_match() {
     .await;
     let deliveries = app.settled(id).await;
     assert_eq!(deliveries.len(), 2);
-    let got = app.discord.wait_for(2).await;
+    let got = app.discord.wait_posts(2).await;
     let mut paths: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
     paths.sort();
     assert_eq!(
@@ -157,7 +157,7 @@ async fn an_unknown_scope_is_rendered_by_the_nearest_template() {
     .unwrap();
     p["updatedConfig"] = json!({ "doi": "10.57967/hf/1234" });
     event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
-    let got = app.discord.wait_for(1).await;
+    let got = app.discord.wait_posts(1).await;
     let embed = &got[0].body["embeds"][0];
     assert_eq!(
         embed["title"],

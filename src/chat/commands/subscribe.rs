@@ -3,6 +3,7 @@
 use super::{plain, resolve_channel};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::hub::Scope;
+use crate::route::subscription::Threads;
 use crate::route::Target;
 use crate::store::subscriptions::{self, Added, NewSubscription};
 use crate::store::{endpoints, now_ms};
@@ -13,6 +14,7 @@ pub async fn run(
     target: &str,
     scopes: &[String],
     channel: Option<&str>,
+    threads: Option<&str>,
 ) -> Outcome {
     chat.may_change(actor)?;
     let target = Target::parse(target).map_err(|e| e.to_string())?;
@@ -22,6 +24,7 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let channel = resolve_channel(chat, actor, channel)?;
+    let threads = threads.map(Threads::parse).transpose()?.unwrap_or_default();
     let new = NewSubscription {
         target,
         scopes,
@@ -32,6 +35,7 @@ pub async fn run(
             None => "cli".to_string(),
         },
         created_by: actor.user.clone(),
+        threads,
     };
     let mut conn = chat.store.pool.acquire().await.map_err(internal)?;
     let (sub, added) = subscriptions::add(&mut conn, &new, now_ms())
