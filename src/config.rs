@@ -152,6 +152,8 @@ pub struct Delivery {
     pub pause_after: i64,
     /// Slack: time between two messages to one channel.
     pub slack_interval_ms: u64,
+    /// Events and their deliveries are kept this many days (for `herald events` and replays).
+    pub retention_days: u64,
 }
 
 impl Default for Delivery {
@@ -167,6 +169,7 @@ impl Default for Delivery {
             merge_bursts: true,
             pause_after: 3,
             slack_interval_ms: 1000,
+            retention_days: 30,
         }
     }
 }

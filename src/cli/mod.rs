@@ -1,5 +1,6 @@
 //! The command line: one file per command family.
 
+mod activity;
 mod discord;
 mod render;
 mod subscriptions;
@@ -59,6 +60,21 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The latest events, with what became of their deliveries.
+    Events {
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// The latest deliveries, with errors and notes.
+    Deliveries {
+        /// Only those that failed.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Route a stored event again and deliver it to whoever follows it now.
+    Replay { event_id: i64 },
     /// Discord set-up.
     #[command(subcommand)]
     Discord(DiscordCommand),
@@ -122,5 +138,10 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
             discord::register(settings, guild.as_deref()).await
         }
         Command::Render { payload, platform } => render::render(settings, &payload, platform),
+        Command::Events { limit } => activity::events(settings, limit).await,
+        Command::Deliveries { failed, limit } => {
+            activity::deliveries(settings, failed, limit).await
+        }
+        Command::Replay { event_id } => activity::replay(settings, event_id).await,
     }
 }

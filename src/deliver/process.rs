@@ -76,6 +76,8 @@ impl Worker {
         let rest: Vec<i64> = burst.iter().skip(used).map(|r| r.claimed.id).collect();
         deliveries::release(pool, &rest).await?;
         burst.truncate(used);
+        let merged: Vec<i64> = burst.iter().skip(1).map(|r| r.claimed.id).collect();
+        deliveries::assign(pool, &merged, head.id).await?;
         self.post(&burst, msg, channel, sub.as_ref()).await
     }
 
@@ -110,9 +112,23 @@ impl Worker {
         })
     }
 
-    /// Claims the deliveries queued right behind the head that share its kind.
+    /// Claims the deliveries queued right behind the head that share its kind, or those
+    /// already tied to its message by an earlier try.
     async fn gather(&self, burst: &mut Vec<Ready>, channel: &Channel) -> anyhow::Result<()> {
         let head = &burst[0];
+        let pool = &self.store.pool;
+        let assigned =
+            deliveries::claim_assigned(pool, head.claimed.id, now_ms(), self.lease_ms()).await?;
+        if !assigned.is_empty() {
+            for f in assigned {
+                let id = f.id;
+                match self.ready(f, channel.platform).await {
+                    Ok(r) => burst.push(r),
+                    Err(_) => deliveries::release(pool, &[id]).await?,
+                }
+            }
+            return Ok(());
+        }
         let key = burst::key(&head.event);
         let limit = (burst::MAX_MERGED - 1) as i64;
         let followers = deliveries::claim_followers(

@@ -7,7 +7,7 @@ use super::Senders;
 use crate::config::Delivery;
 use crate::render::Renderer;
 use crate::route::Channel;
-use crate::store::{deliveries, now_ms, Store};
+use crate::store::{deliveries, events, now_ms, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
@@ -56,7 +56,12 @@ impl Worker {
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         tracing::info!("delivery worker started");
         let mut inflight = JoinSet::new();
+        let mut purge_at = Instant::now();
         while !*stop.borrow() {
+            if Instant::now() >= purge_at {
+                self.purge().await;
+                purge_at = Instant::now() + Duration::from_secs(3600);
+            }
             let next = match self.dispatch(&mut inflight).await {
                 Ok(next) => next,
                 Err(e) => {
@@ -86,6 +91,20 @@ impl Worker {
             );
         }
         tracing::info!("delivery worker stopped");
+    }
+
+    /// Forgets events older than the retention period, once their deliveries are done.
+    async fn purge(&self) {
+        let keep_ms = self.settings.retention_days as i64 * 86_400_000;
+        match events::purge(&self.store.pool, now_ms() - keep_ms).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                events = n,
+                days = self.settings.retention_days,
+                "old events purged"
+            ),
+            Err(e) => tracing::warn!(error = %e, "old events could not be purged"),
+        }
     }
 
     /// Starts a send for every channel whose head is due and whose lane is free; returns

@@ -131,13 +131,49 @@ pub async fn claim_followers(
     Ok(rows)
 }
 
-/// Puts deliveries back in the queue untouched (not sent, and not counted as a try).
-pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
+/// Ties deliveries to the message of `head` before it is sent, so that after a crash the
+/// same burst is sent again under the same nonce, and no event is lost or doubled.
+pub async fn assign(pool: &SqlitePool, ids: &[i64], head: i64) -> sqlx::Result<()> {
     for id in ids {
-        sqlx::query("UPDATE deliveries SET status = 'pending', lease_until = NULL, attempts = attempts - 1 WHERE id = ?")
+        sqlx::query("UPDATE deliveries SET merged_into = ? WHERE id = ?")
+            .bind(head)
             .bind(id)
             .execute(pool)
             .await?;
+    }
+    Ok(())
+}
+
+/// Claims again the deliveries already tied to `head`'s message (a burst interrupted by a
+/// crash or a retry).
+pub async fn claim_assigned(
+    pool: &SqlitePool,
+    head: i64,
+    now: i64,
+    lease_ms: i64,
+) -> sqlx::Result<Vec<Claimed>> {
+    let mut rows: Vec<Claimed> = sqlx::query_as(&format!(
+        "UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1
+         WHERE merged_into = ?2 AND status IN ('pending', 'sending') RETURNING {CLAIMED}"
+    ))
+    .bind(now + lease_ms)
+    .bind(head)
+    .fetch_all(pool)
+    .await?;
+    rows.sort_by_key(|r| r.id);
+    Ok(rows)
+}
+
+/// Puts deliveries back in the queue untouched (not sent, and not counted as a try).
+pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
+    for id in ids {
+        sqlx::query(
+            "UPDATE deliveries SET status = 'pending', lease_until = NULL, merged_into = NULL,
+                 attempts = attempts - 1 WHERE id = ?",
+        )
+        .bind(id)
+        .execute(pool)
+        .await?;
     }
     Ok(())
 }

@@ -49,6 +49,19 @@ pub async fn get(pool: &sqlx::SqlitePool, id: i64) -> sqlx::Result<Option<Stored
         .await
 }
 
+/// Deletes events received before `before` whose deliveries are all finished (their
+/// deliveries go with them); returns how many.
+pub async fn purge(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "DELETE FROM events WHERE received_at < ? AND NOT EXISTS
+             (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'sending'))",
+    )
+    .bind(before)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected())
+}
+
 pub async fn count(pool: &sqlx::SqlitePool) -> sqlx::Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM events")
         .fetch_one(pool)

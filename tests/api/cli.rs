@@ -1,5 +1,6 @@
 //! The command line, run as a user would run it: the real binary and a config file.
 
+use crate::helpers::{serve, terminate};
 use std::path::Path;
 use std::process::Command;
 
@@ -143,53 +144,6 @@ fn mistakes_exit_non_zero_say_how_to_fix_them_and_write_nothing() {
     }
     let (_, out, _) = herald(dir.path(), &["subscriptions"]);
     assert!(out.starts_with("No subscriptions"), "{out}");
-}
-
-/// Starts `herald serve` on a free port; returns the child, its address and its log lines.
-fn serve(
-    dir: &Path,
-) -> (
-    std::process::Child,
-    String,
-    std::sync::mpsc::Receiver<String>,
-) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["--config", "bot.toml", "serve"])
-        .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
-        .current_dir(dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    // Keep reading, so the server never writes into a closed pipe.
-    std::thread::spawn(move || {
-        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let ready = rx
-        .iter()
-        .find(|l| l.contains("herald ready on http://127.0.0.1:"))
-        .expect("serve logs a ready line with the address");
-    let addr = ready
-        .split("herald ready on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
-    (child, addr.to_string(), rx)
-}
-
-fn terminate(mut child: std::process::Child) {
-    let status = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
 }
 
 #[test]

@@ -16,7 +16,7 @@ async fn discord_gets_an_authorized_post_with_a_nonce_and_the_message_id_is_kept
     assert_eq!(got[0].headers["authorization"], "Bot discord-test-token");
     assert_eq!(got[0].body["nonce"], json!(format!("herald-{}", d[0].id)));
     assert_eq!(d[0].status, "sent");
-    assert_eq!(d[0].message_id.as_deref(), Some("1000001"));
+    assert_eq!(d[0].message_id.as_deref(), Some("2000000"));
 }
 
 #[tokio::test]

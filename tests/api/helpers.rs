@@ -66,6 +66,63 @@ struct FakeState {
     admins: Mutex<Vec<String>>,
     received: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Reply>>,
+    /// Rate limit per channel, as the real APIs keep it: at most `n` messages per window.
+    limit: Mutex<Option<(usize, Duration)>>,
+    windows: Mutex<std::collections::HashMap<String, (std::time::Instant, usize)>>,
+    /// 429s answered.
+    limited: Mutex<usize>,
+    /// Messages created, by channel and Discord nonce: a nonce seen before returns the
+    /// message it made, as Discord does with `enforce_nonce`.
+    created: Mutex<Vec<(String, String, Recorded)>>,
+}
+
+/// The channel a post goes to: the Discord path's channel id, or Slack's `channel`.
+fn lane_of(path: &str, body: &Value) -> String {
+    body["channel"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            path.trim_end_matches("/messages")
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+}
+
+/// A post under the rate limit: `Ok(headers)` to send with the answer, or `Err(reply)` (a 429).
+fn rate_limit(s: &FakeState, lane: &str) -> Result<Vec<(&'static str, String)>, Reply> {
+    let Some((limit, window)) = *s.limit.lock().unwrap() else {
+        return Ok(vec![]);
+    };
+    let now = std::time::Instant::now();
+    let mut windows = s.windows.lock().unwrap();
+    let w = windows.entry(lane.to_string()).or_insert((now, 0));
+    if now.duration_since(w.0) >= window {
+        *w = (now, 0);
+    }
+    let reset = (window - now.duration_since(w.0)).as_secs_f64();
+    if w.1 >= limit {
+        *s.limited.lock().unwrap() += 1;
+        let headers = vec![
+            ("retry-after", format!("{}", reset.ceil() as u64)),
+            ("x-ratelimit-scope", "user".to_string()),
+        ];
+        let body = match s.kind {
+            Kind::Discord => {
+                json!({ "message": "You are being rate limited.", "retry_after": reset, "global": false })
+            }
+            Kind::Slack => json!({ "ok": false, "error": "ratelimited" }),
+        };
+        return Err(Reply(429, headers, body));
+    }
+    w.1 += 1;
+    Ok(vec![
+        ("x-ratelimit-limit", limit.to_string()),
+        ("x-ratelimit-remaining", (limit - w.1).to_string()),
+        ("x-ratelimit-reset-after", format!("{reset:.3}")),
+        ("x-ratelimit-bucket", "fake-bucket".to_string()),
+    ])
 }
 
 /// A fake platform API on a real port.
@@ -96,11 +153,42 @@ async fn record(
         r.len()
     };
     // Scripted answers are for posted messages; the other endpoints answer like the real ones.
-    let scripted = if path.ends_with("/messages") || path.ends_with("chat.postMessage") {
+    let is_post = path.ends_with("/messages") || path.ends_with("chat.postMessage");
+    let scripted = if is_post {
         s.script.lock().unwrap().pop_front()
     } else {
         None
     };
+    let last = s.received.lock().unwrap().last().cloned().unwrap();
+    let mut limit_headers = vec![];
+    if is_post && scripted.is_none() {
+        let lane = lane_of(&path, &last.body);
+        match rate_limit(&s, &lane) {
+            Ok(h) => limit_headers = h,
+            Err(reply) => return respond(reply),
+        }
+        let nonce = last.body["nonce"].as_str().unwrap_or_default().to_string();
+        let mut created = s.created.lock().unwrap();
+        let seen = created
+            .iter()
+            .position(|(l, n, _)| !n.is_empty() && *l == lane && *n == nonce);
+        let index = match seen {
+            Some(i) => i,
+            None => {
+                created.push((lane.clone(), nonce, last.clone()));
+                created.len() - 1
+            }
+        };
+        let reply = match s.kind {
+            Kind::Discord => {
+                json!({ "id": format!("{}", 2_000_000 + index), "channel_id": lane, "type": 0 })
+            }
+            Kind::Slack => {
+                json!({ "ok": true, "channel": lane, "ts": format!("1503435956.{index:06}") })
+            }
+        };
+        return respond(Reply(200, limit_headers, reply));
+    }
     let reply = scripted.unwrap_or_else(|| match (s.kind, path.as_str()) {
         (Kind::Slack, "/users.info") => {
             let user = query.split("user=").nth(1).unwrap_or_default().to_string();
@@ -131,6 +219,10 @@ async fn record(
             json!({ "ok": true, "channel": "C0123ABCDEF", "ts": format!("1503435956.{n:06}") }),
         ),
     });
+    respond(reply)
+}
+
+fn respond(reply: Reply) -> Response {
     let mut resp = (StatusCode::from_u16(reply.0).unwrap(), axum::Json(reply.2)).into_response();
     for (k, v) in reply.1 {
         resp.headers_mut().insert(k, v.parse().unwrap());
@@ -145,6 +237,10 @@ impl FakeApi {
             admins: Mutex::new(vec![]),
             received: Mutex::new(vec![]),
             script: Mutex::new(VecDeque::new()),
+            limit: Mutex::new(None),
+            windows: Mutex::new(Default::default()),
+            limited: Mutex::new(0),
+            created: Mutex::new(vec![]),
         });
         let app = axum::Router::new()
             .fallback(record)
@@ -200,6 +296,27 @@ impl FakeApi {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("nothing arrived at {part}: {:?}", self.received());
+    }
+
+    /// Enforces a rate limit of `n` messages per `window` on each channel.
+    pub fn rate_limit(&self, n: usize, window: Duration) {
+        *self.state.limit.lock().unwrap() = Some((n, window));
+    }
+
+    /// How many 429s the fake answered.
+    pub fn limited(&self) -> usize {
+        *self.state.limited.lock().unwrap()
+    }
+
+    /// The messages that exist in the channels: one per nonce, as Discord keeps them.
+    pub fn created(&self) -> Vec<Recorded> {
+        self.state
+            .created
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, _, r)| r.clone())
+            .collect()
     }
 
     /// Makes `users.info` report this Slack user as a workspace admin.
@@ -473,3 +590,50 @@ pub const GUILD: &str = "290926798626357999";
 pub const GUILD_CHANNEL: &str = "645027906669510667";
 /// Manage Server, and nothing else.
 pub const MANAGE_GUILD: &str = "32";
+
+/// Starts `herald serve` on a free port; returns the child, its address and its log lines.
+pub fn serve(
+    dir: &Path,
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["--config", "bot.toml", "serve"])
+        .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    // Keep reading, so the server never writes into a closed pipe.
+    std::thread::spawn(move || {
+        for line in std::io::BufRead::lines(std::io::BufReader::new(stderr)).map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let ready = rx
+        .iter()
+        .find(|l| l.contains("herald ready on http://127.0.0.1:"))
+        .expect("serve logs a ready line with the address");
+    let addr = ready
+        .split("herald ready on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    (child, addr.to_string(), rx)
+}
+
+pub fn terminate(mut child: std::process::Child) {
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+}

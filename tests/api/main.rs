@@ -1,9 +1,11 @@
 //! One test binary, one module per feature (it links once).
 
 mod cli;
+mod crash;
 mod delivery;
 mod discord;
 mod helpers;
+mod lanes;
 mod messages;
 mod routing;
 mod slack;
