@@ -30,7 +30,13 @@ struct Fake {
 
 /// A Discord stand-in that enforces a per-channel bucket and answers with its headers.
 async fn discord(State(f): State<Arc<Fake>>, uri: Uri, _h: HeaderMap) -> Response {
-    let channel = uri.path().trim_end_matches("/messages").rsplit('/').next().unwrap_or_default().to_string();
+    let channel = uri
+        .path()
+        .trim_end_matches("/messages")
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let now = Instant::now();
     let mut windows = f.windows.lock().unwrap();
     let w = windows.entry(channel.clone()).or_insert((now, 0));
@@ -41,11 +47,21 @@ async fn discord(State(f): State<Arc<Fake>>, uri: Uri, _h: HeaderMap) -> Respons
     if w.1 >= LIMIT {
         *f.limited.lock().unwrap() += 1;
         let body = json!({ "message": "You are being rate limited.", "retry_after": reset, "global": false });
-        return (StatusCode::TOO_MANY_REQUESTS, [("retry-after", "1")], axum::Json(body)).into_response();
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            axum::Json(body),
+        )
+            .into_response();
     }
     w.1 += 1;
     let remaining = (LIMIT - w.1).to_string();
-    f.posted.lock().unwrap().entry(channel).or_default().push(now);
+    f.posted
+        .lock()
+        .unwrap()
+        .entry(channel)
+        .or_default()
+        .push(now);
     let headers = [
         ("x-ratelimit-limit", LIMIT.to_string()),
         ("x-ratelimit-remaining", remaining),
@@ -77,7 +93,9 @@ async fn run(merge: bool) -> Outcome {
     let fake = Arc::new(Fake::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let router = axum::Router::new().fallback(discord).with_state(fake.clone());
+    let router = axum::Router::new()
+        .fallback(discord)
+        .with_state(fake.clone());
     tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
 
     let dir = tempfile::tempdir().unwrap();
@@ -111,16 +129,26 @@ async fn run(merge: bool) -> Outcome {
 
     let start = Instant::now();
     for i in 0..BURST {
-        assert!(post(push("acme/busy", i)).await.unwrap().status().is_success());
+        assert!(post(push("acme/busy", i))
+            .await
+            .unwrap()
+            .status()
+            .is_success());
     }
     let quiet_sent = Instant::now();
-    assert!(post(push("acme/quiet", 0)).await.unwrap().status().is_success());
+    assert!(post(push("acme/quiet", 0))
+        .await
+        .unwrap()
+        .status()
+        .is_success());
     let store = herald::store::Store::open(&s.database.url).await.unwrap();
     loop {
-        let open: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')")
-            .fetch_one(&store.pool)
-            .await
-            .unwrap();
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
         if open == 0 {
             break;
         }

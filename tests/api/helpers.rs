@@ -71,6 +71,8 @@ struct FakeState {
     windows: Mutex<std::collections::HashMap<String, (std::time::Instant, usize)>>,
     /// 429s answered.
     limited: Mutex<usize>,
+    /// Answers to this many next posts come only after this long (the post is made at once).
+    slow: Mutex<(usize, Duration)>,
     /// Messages created, by channel and Discord nonce: a nonce seen before returns the
     /// message it made, as Discord does with `enforce_nonce`.
     created: Mutex<Vec<(String, String, Recorded)>>,
@@ -168,17 +170,29 @@ async fn record(
             Err(reply) => return respond(reply),
         }
         let nonce = last.body["nonce"].as_str().unwrap_or_default().to_string();
-        let mut created = s.created.lock().unwrap();
-        let seen = created
-            .iter()
-            .position(|(l, n, _)| !n.is_empty() && *l == lane && *n == nonce);
-        let index = match seen {
-            Some(i) => i,
-            None => {
-                created.push((lane.clone(), nonce, last.clone()));
-                created.len() - 1
+        let index = {
+            let mut created = s.created.lock().unwrap();
+            let seen = created
+                .iter()
+                .position(|(l, n, _)| !n.is_empty() && *l == lane && *n == nonce);
+            match seen {
+                Some(i) => i,
+                None => {
+                    created.push((lane.clone(), nonce, last.clone()));
+                    created.len() - 1
+                }
             }
         };
+        let delay = {
+            let mut slow = s.slow.lock().unwrap();
+            (slow.0 > 0).then(|| {
+                slow.0 -= 1;
+                slow.1
+            })
+        };
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
         let reply = match s.kind {
             Kind::Discord => {
                 json!({ "id": format!("{}", 2_000_000 + index), "channel_id": lane, "type": 0 })
@@ -240,6 +254,7 @@ impl FakeApi {
             limit: Mutex::new(None),
             windows: Mutex::new(Default::default()),
             limited: Mutex::new(0),
+            slow: Mutex::new((0, Duration::ZERO)),
             created: Mutex::new(vec![]),
         });
         let app = axum::Router::new()
@@ -301,6 +316,11 @@ impl FakeApi {
     /// Enforces a rate limit of `n` messages per `window` on each channel.
     pub fn rate_limit(&self, n: usize, window: Duration) {
         *self.state.limit.lock().unwrap() = Some((n, window));
+    }
+
+    /// The next `n` posts are made, but answered only after `delay`.
+    pub fn slow(&self, n: usize, delay: Duration) {
+        *self.state.slow.lock().unwrap() = (n, delay);
     }
 
     /// How many 429s the fake answered.

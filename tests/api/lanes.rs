@@ -351,3 +351,22 @@ async fn a_delivery_that_cannot_be_made_in_time_is_given_up_with_the_reason() {
         Some("gave up: not delivered within 1 s")
     );
 }
+
+#[tokio::test]
+async fn a_timed_out_post_is_retried_under_the_same_nonce_and_shows_once() {
+    let app = spawn_app_with(|s| s.delivery.http_timeout_ms = 300).await;
+    subscribe_no_threads(&app, "acme/*", DISCORD_CHANNEL).await;
+    app.discord.slow(1, Duration::from_secs(2));
+    let id = event_id(app.post_webhook(&push("acme/x", &sha(1))).await).await;
+    let d = app.settled(id).await;
+    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].attempts, 2, "the first try timed out");
+    let posts = app.discord.posts();
+    assert_eq!(posts.len(), 2);
+    assert_eq!(posts[0].body["nonce"], posts[1].body["nonce"]);
+    assert_eq!(
+        app.discord.created().len(),
+        1,
+        "Discord kept one message for the nonce"
+    );
+}
