@@ -248,6 +248,14 @@ fn endpoint_of(answer: &Value) -> (String, String) {
     )
 }
 
+/// The status of a public push posted to a workspace endpoint.
+async fn status_at(app: &TestApp, id: &str, secret: &str) -> u16 {
+    post_endpoint(app, id, secret, &fixture(PUBLIC_PUSH))
+        .await
+        .status()
+        .as_u16()
+}
+
 async fn post_endpoint(app: &TestApp, id: &str, secret: &str, body: &[u8]) -> reqwest::Response {
     app.client
         .post(format!("{}/webhooks/hf/{id}", app.address))
@@ -283,25 +291,13 @@ async fn setup_gives_the_workspace_its_own_endpoint_for_its_private_repos() {
         "only this workspace, private repo included"
     );
 
+    assert_eq!(status_at(&app, &id, "wrong").await, 403);
     assert_eq!(
-        post_endpoint(&app, &id, "wrong", &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        post_endpoint(&app, &id, SECRET, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
+        status_at(&app, &id, SECRET).await,
         403,
         "not the operator's secret"
     );
-    assert_eq!(
-        post_endpoint(&app, "nope", &secret, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        404
-    );
+    assert_eq!(status_at(&app, "nope", &secret).await, 404);
 
     // Asking again shows the address, never the secret.
     let again = answer(&app, &interaction(MANAGE_GUILD, setup(false))).await;
@@ -320,18 +316,8 @@ async fn rotating_keeps_the_old_secret_valid_for_the_grace_period() {
     assert_eq!(id, same_id);
     assert_ne!(old, new);
     assert!(content(&a).contains("24 hours"), "{a}");
-    assert_eq!(
-        post_endpoint(&app, &id, &new, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        202
-    );
-    assert_eq!(
-        post_endpoint(&app, &id, &old, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        202
-    );
+    assert_eq!(status_at(&app, &id, &new).await, 202);
+    assert_eq!(status_at(&app, &id, &old).await, 202);
 }
 
 #[tokio::test]
@@ -339,12 +325,7 @@ async fn rotation_with_no_grace_refuses_the_old_secret_at_once() {
     let app = spawn_app_with(|s| s.chat.rotation_grace_hours = 0).await;
     let (id, old) = endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
     answer(&app, &interaction(MANAGE_GUILD, setup(true))).await;
-    assert_eq!(
-        post_endpoint(&app, &id, &old, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        403
-    );
+    assert_eq!(status_at(&app, &id, &old).await, 403);
 }
 
 fn template(action: &str, scope: &str) -> Value {
@@ -623,22 +604,7 @@ async fn one_workspaces_secret_does_not_open_another_workspaces_endpoint() {
     other["guild_id"] = json!("999999999999999999");
     let (theirs, their_secret) = endpoint_of(&answer(&app, &other).await);
     assert_ne!(ours, theirs);
-    assert_eq!(
-        post_endpoint(&app, &ours, &their_secret, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        post_endpoint(&app, &theirs, &our_secret, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        403
-    );
-    assert_eq!(
-        post_endpoint(&app, &theirs, &their_secret, &fixture(PUBLIC_PUSH))
-            .await
-            .status(),
-        202
-    );
+    assert_eq!(status_at(&app, &ours, &their_secret).await, 403);
+    assert_eq!(status_at(&app, &theirs, &our_secret).await, 403);
+    assert_eq!(status_at(&app, &theirs, &their_secret).await, 202);
 }
