@@ -90,10 +90,11 @@ impl Application {
             http,
         };
         let state = AppState {
-            store,
+            store: store.clone(),
             secrets: settings.hub.secrets(),
             wake,
             chat,
+            ingest: crate::ingest::Ingest::start(store.clone()),
             discord_verifier: discord_verifier(settings)?,
         };
         let listener = TcpListener::bind(&settings.server.listen)

@@ -93,7 +93,10 @@ pub async fn deliveries(
                 r.get::<String, _>(3),
                 r.get::<i64, _>(4),
             );
-            if let Some(into) = r.get::<Option<i64>, _>(8) {
+            if let Some(into) = r
+                .get::<Option<i64>, _>(8)
+                .filter(|into| *into != r.get::<i64, _>(0))
+            {
                 line.push_str(&format!(", in the message of #{into}"));
             }
             for (label, i) in [("error", 5), ("note", 6)] {

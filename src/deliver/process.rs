@@ -76,8 +76,9 @@ impl Worker {
         let rest: Vec<i64> = burst.iter().skip(used).map(|r| r.claimed.id).collect();
         deliveries::release(pool, &rest).await?;
         burst.truncate(used);
-        let merged: Vec<i64> = burst.iter().skip(1).map(|r| r.claimed.id).collect();
-        deliveries::assign(pool, &merged, head.id).await?;
+        // Seal the burst (the head included) before the message can exist.
+        let ids: Vec<i64> = burst.iter().map(|r| r.claimed.id).collect();
+        deliveries::assign(pool, &ids, head.id).await?;
         self.post(&burst, msg, channel, sub.as_ref()).await
     }
 
@@ -117,9 +118,11 @@ impl Worker {
     async fn gather(&self, burst: &mut Vec<Ready>, channel: &Channel) -> anyhow::Result<()> {
         let head = &burst[0];
         let pool = &self.store.pool;
-        let assigned =
-            deliveries::claim_assigned(pool, head.claimed.id, now_ms(), self.lease_ms()).await?;
-        if !assigned.is_empty() {
+        // A head whose message was tried before sends exactly the same burst again.
+        if head.claimed.merged_into.is_some() {
+            let assigned =
+                deliveries::claim_assigned(pool, head.claimed.id, now_ms(), self.lease_ms())
+                    .await?;
             for f in assigned {
                 let id = f.id;
                 match self.ready(f, channel.platform).await {
@@ -221,13 +224,12 @@ impl Worker {
         }
         let note = (!notes.is_empty()).then(|| notes.join("; "));
         deliveries::mark_sent(pool, head.claimed.id, &sent.id, note.as_deref(), now_ms()).await?;
-        let merged: Vec<i64> = burst.iter().skip(1).map(|r| r.claimed.id).collect();
-        deliveries::mark_merged(pool, &merged, head.claimed.id, &sent.id, now_ms()).await?;
+        let merged = burst.len() - 1;
         if let Some(id) = head.claimed.subscription_id.filter(|id| *id > 0) {
             subscriptions::record_outcome(pool, id, None, self.settings.pause_after).await?;
         }
         tracing::info!(delivery = head.claimed.id, event = head.claimed.event_id, channel = %channel,
-            merged = merged.len(), "delivered");
+            merged, "delivered");
         Ok(sent.wait)
     }
 
@@ -241,7 +243,14 @@ impl Worker {
         let pool = &self.store.pool;
         let head = &burst[0].claimed;
         let others: Vec<i64> = burst.iter().skip(1).map(|r| r.claimed.id).collect();
-        deliveries::release(pool, &others).await?;
+        // After a transient failure the message may exist (a timeout): the burst stays tied
+        // to it, so the retry sends the same burst under the same nonce. Otherwise it was
+        // not posted, and the others go back to the queue.
+        let retried =
+            matches!(&e, SendError::Transient { .. }) && head.attempts < self.policy.max_attempts;
+        if !retried {
+            deliveries::release(pool, &others).await?;
+        }
         match e {
             SendError::RateLimited {
                 reason,

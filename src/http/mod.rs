@@ -23,6 +23,8 @@ pub struct AppState {
     /// Wakes the delivery worker when an event brought new deliveries.
     pub wake: Arc<Notify>,
     pub chat: Chat,
+    /// The writer that stores webhooks in groups.
+    pub ingest: crate::ingest::Ingest,
     /// `None` when `discord.public_key` is empty: interactions are then refused.
     pub discord_verifier: Option<serenity::interactions_endpoint::Verifier>,
 }

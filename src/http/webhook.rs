@@ -2,7 +2,7 @@
 
 use super::{ApiError, AppState};
 use crate::hub::secret::SecretCheck;
-use crate::ingest::{self, IngestError};
+use crate::ingest::IngestError;
 use crate::route::Origin;
 use crate::store::{endpoints, now_ms};
 use axum::body::Bytes;
@@ -118,7 +118,7 @@ async fn receive(
             "content type must be application/json",
         ));
     }
-    match ingest::accept(&state.store, &origin, &body).await {
+    match state.ingest.submit(origin.clone(), body).await {
         Ok(accepted) => {
             tracing::info!(event = accepted.event_id, origin = origin.as_str(), scope = %accepted.event.scope,
                 action = %accepted.event.action, repo = %accepted.event.repo.name,
@@ -133,7 +133,7 @@ async fn receive(
         }
         Err(IngestError::Payload(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string())),
         Err(IngestError::Store(e)) => {
-            tracing::error!(error = %format!("{e:#}"), "webhook not stored");
+            tracing::error!(error = %e, "webhook not stored");
             // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.
             Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

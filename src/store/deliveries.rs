@@ -12,6 +12,8 @@ pub struct Claimed {
     /// Including this one.
     pub attempts: i64,
     pub created_at: i64,
+    /// Set on a head once its message was tried: the burst is then fixed (see [`assign`]).
+    pub merged_into: Option<i64>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
@@ -82,7 +84,7 @@ pub async fn heads(pool: &SqlitePool) -> sqlx::Result<Vec<Head>> {
     .await
 }
 
-const CLAIMED: &str = "id, event_id, subscription_id, channel, attempts, created_at";
+const CLAIMED: &str = "id, event_id, subscription_id, channel, attempts, created_at, merged_into";
 
 /// Claims one delivery if it is due, or its sender's lease ran out (the sender died). One
 /// statement, so two workers never share a row.
@@ -154,7 +156,7 @@ pub async fn claim_assigned(
 ) -> sqlx::Result<Vec<Claimed>> {
     let mut rows: Vec<Claimed> = sqlx::query_as(&format!(
         "UPDATE deliveries SET status = 'sending', lease_until = ?1, attempts = attempts + 1
-         WHERE merged_into = ?2 AND status IN ('pending', 'sending') RETURNING {CLAIMED}"
+         WHERE merged_into = ?2 AND id != ?2 AND status IN ('pending', 'sending') RETURNING {CLAIMED}"
     ))
     .bind(now + lease_ms)
     .bind(head)
@@ -178,29 +180,7 @@ pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
     Ok(())
 }
 
-/// Marks deliveries as sent inside another delivery's message.
-pub async fn mark_merged(
-    pool: &SqlitePool,
-    ids: &[i64],
-    into: i64,
-    message_id: &str,
-    now: i64,
-) -> sqlx::Result<()> {
-    for id in ids {
-        sqlx::query(
-            "UPDATE deliveries SET status = 'sent', message_id = ?, merged_into = ?, sent_at = ?, lease_until = NULL,
-                 last_error = NULL WHERE id = ?",
-        )
-        .bind(message_id)
-        .bind(into)
-        .bind(now)
-        .bind(id)
-        .execute(pool)
-        .await?;
-    }
-    Ok(())
-}
-
+/// Marks a delivery sent, with every delivery tied to its message (a merged burst).
 pub async fn mark_sent(
     pool: &SqlitePool,
     id: i64,
@@ -208,21 +188,25 @@ pub async fn mark_sent(
     note: Option<&str>,
     now: i64,
 ) -> sqlx::Result<()> {
+    // One statement for the message's whole burst: a crash can never leave part of it
+    // open, to be sent a second time on its own.
     sqlx::query(
-        "UPDATE deliveries SET status = 'sent', message_id = ?, note = ?, sent_at = ?, lease_until = NULL, last_error = NULL
-         WHERE id = ?",
+        "UPDATE deliveries SET status = 'sent', message_id = ?1, sent_at = ?2, lease_until = NULL, last_error = NULL,
+             note = CASE WHEN id = ?3 THEN ?4 ELSE note END
+         WHERE id = ?3 OR (merged_into = ?3 AND status = 'sending')",
     )
     .bind(message_id)
-    .bind(note)
     .bind(now)
     .bind(id)
+    .bind(note)
     .execute(pool)
     .await?;
     Ok(())
 }
 
 /// Puts a delivery back in the queue, to be tried again at `due_at`. A rate limit is not
-/// a failed try: `counted: false` gives the try back.
+/// a failed try, and its message was not posted: `counted: false` gives the try back and
+/// lets the burst be gathered anew.
 pub async fn retry_at(
     pool: &SqlitePool,
     id: i64,
@@ -231,8 +215,8 @@ pub async fn retry_at(
     counted: bool,
 ) -> sqlx::Result<()> {
     sqlx::query(
-        "UPDATE deliveries SET status = 'pending', due_at = ?, lease_until = NULL, last_error = ?,
-             attempts = attempts - ? WHERE id = ?",
+        "UPDATE deliveries SET status = 'pending', due_at = ?1, lease_until = NULL, last_error = ?2,
+             attempts = attempts - ?3, merged_into = CASE WHEN ?3 = 1 THEN NULL ELSE merged_into END WHERE id = ?4",
     )
     .bind(due_at)
     .bind(reason)

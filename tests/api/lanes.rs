@@ -141,7 +141,7 @@ async fn queued_pushes_to_one_repo_become_one_message_that_lists_every_commit() 
     });
     assert!(merged.is_some(), "{all}");
     let merged_rows: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM deliveries WHERE merged_into IS NOT NULL AND status = 'sent'",
+        "SELECT COUNT(*) FROM deliveries WHERE merged_into != id AND status = 'sent'",
     )
     .fetch_one(&app.store.pool)
     .await
@@ -369,4 +369,38 @@ async fn a_timed_out_post_is_retried_under_the_same_nonce_and_shows_once() {
         1,
         "Discord kept one message for the nonce"
     );
+}
+
+#[tokio::test]
+async fn a_retry_after_an_unknown_outcome_sends_the_same_burst_so_nothing_is_hidden() {
+    let app = spawn_app_with(|s| s.delivery.http_timeout_ms = 300).await;
+    subscribe_no_threads(&app, "acme/busy", DISCORD_CHANNEL).await;
+    // The first message is made, but its answer comes too late: herald cannot know.
+    app.discord.slow(1, Duration::from_secs(2));
+    let mut ids = vec![event_id(app.post_webhook(&push("acme/busy", &sha(0))).await).await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Meanwhile more pushes queue up behind it.
+    for i in 1..6 {
+        ids.push(event_id(app.post_webhook(&push("acme/busy", &sha(i))).await).await);
+    }
+    settle_all(&app, &ids).await;
+    let shown: String = app
+        .discord
+        .created()
+        .iter()
+        .map(|r| {
+            r.body["embeds"][0]["description"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+                + "\n"
+        })
+        .collect();
+    for i in 0..6 {
+        assert_eq!(
+            shown.matches(&format!("[{}]", &sha(i)[..7])).count(),
+            1,
+            "commit {i} shown once:\n{shown}"
+        );
+    }
 }
