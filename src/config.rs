@@ -37,6 +37,8 @@ pub struct Server {
     pub public_url: String,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Longest a request may take, body included, in milliseconds.
+    pub request_timeout_ms: u64,
 }
 
 impl Default for Server {
@@ -45,6 +47,7 @@ impl Default for Server {
             listen: "127.0.0.1:8080".into(),
             public_url: "http://127.0.0.1:8080".into(),
             body_limit: 1024 * 1024,
+            request_timeout_ms: 10_000,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod deliver;
 pub mod http;
 pub mod hub;
 pub mod ingest;
+pub mod metrics;
 pub mod render;
 pub mod route;
 pub mod startup;

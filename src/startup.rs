@@ -68,6 +68,7 @@ impl Application {
         let renderer = Arc::new(Renderer::load(Some(&settings.templates.dir))?);
         let wake = Arc::new(Notify::new());
         let http = http_client(settings)?;
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),
@@ -81,6 +82,7 @@ impl Application {
             },
             settings: d.clone(),
             lanes: Default::default(),
+            metrics: metrics.clone(),
         };
         let chat = Chat {
             store: store.clone(),
@@ -95,6 +97,7 @@ impl Application {
             wake,
             chat,
             ingest: crate::ingest::Ingest::start(store.clone()),
+            metrics: metrics.clone(),
             discord_verifier: discord_verifier(settings)?,
         };
         let listener = TcpListener::bind(&settings.server.listen)
@@ -102,7 +105,11 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         Ok(Application {
             listener,
-            router: http::router(state, settings.server.body_limit),
+            router: http::router(
+                state,
+                settings.server.body_limit,
+                Duration::from_millis(settings.server.request_timeout_ms),
+            ),
             worker,
         })
     }

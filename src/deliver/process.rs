@@ -103,6 +103,7 @@ impl Worker {
             .render_with(&event, platform, &overrides)
             .map_err(|e| format!("rendering failed: {e:#}"))?;
         if let Some(note) = &note {
+            self.metrics.template_failures.inc();
             tracing::warn!(delivery = claimed.id, event = claimed.event_id, %note, "a user template failed");
         }
         Ok(Ready {
@@ -225,6 +226,9 @@ impl Worker {
         let note = (!notes.is_empty()).then(|| notes.join("; "));
         deliveries::mark_sent(pool, head.claimed.id, &sent.id, note.as_deref(), now_ms()).await?;
         let merged = burst.len() - 1;
+        let platform = channel.platform.as_str();
+        self.metrics.delivery(platform, "sent", 1);
+        self.metrics.delivery(platform, "merged", merged as u64);
         if let Some(id) = head.claimed.subscription_id.filter(|id| *id > 0) {
             subscriptions::record_outcome(pool, id, None, self.settings.pause_after).await?;
         }
@@ -250,6 +254,18 @@ impl Worker {
             matches!(&e, SendError::Transient { .. }) && head.attempts < self.policy.max_attempts;
         if !retried {
             deliveries::release(pool, &others).await?;
+        }
+        let outcome = match &e {
+            SendError::RateLimited { .. } => "rate_limited",
+            _ if retried => "retried",
+            _ => "failed",
+        };
+        self.metrics.delivery(channel.platform.as_str(), outcome, 1);
+        if outcome == "rate_limited" {
+            let platform = crate::metrics::PlatformLabels {
+                platform: channel.platform.as_str().into(),
+            };
+            self.metrics.rate_limit_waits.get_or_create(&platform).inc();
         }
         match e {
             SendError::RateLimited {

@@ -42,6 +42,7 @@ pub struct Worker {
     pub policy: RetryPolicy,
     pub settings: Delivery,
     pub lanes: Arc<Lanes>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// In-flight sends are given this long to finish when the server stops; what is still
@@ -58,6 +59,7 @@ impl Worker {
         let mut inflight = JoinSet::new();
         let mut purge_at = Instant::now();
         while !*stop.borrow() {
+            self.metrics.beat(now_ms());
             if Instant::now() >= purge_at {
                 self.purge().await;
                 purge_at = Instant::now() + Duration::from_secs(3600);

@@ -25,6 +25,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method not allowed here; the Hub's webhook takes POST",
+    )
+}
+
+/// Answers 408 for a request (body included) that takes longer than `limit`.
+pub async fn time_limit(
+    limit: std::time::Duration,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            ApiError::new(StatusCode::REQUEST_TIMEOUT, "the request took too long").into_response()
+        }
+    }
+}
+
 pub async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,

@@ -14,6 +14,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 #[derive(Clone)]
@@ -25,20 +26,34 @@ pub struct AppState {
     pub chat: Chat,
     /// The writer that stores webhooks in groups.
     pub ingest: crate::ingest::Ingest,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// `None` when `discord.public_key` is empty: interactions are then refused.
     pub discord_verifier: Option<serenity::interactions_endpoint::Verifier>,
 }
 
-pub fn router(state: AppState, body_limit: usize) -> Router {
+/// Every endpoint has a body limit and a time limit; a wrong method or path is answered in
+/// JSON like every other refusal.
+pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
+    let no = error::method_not_allowed;
     Router::new()
-        .route("/webhooks/hf", post(webhook::hub))
-        .route("/webhooks/hf/{endpoint_id}", post(webhook::workspace))
-        .route("/discord/interactions", post(chat::discord))
-        .route("/slack/commands", post(chat::slack_commands))
-        .route("/slack/interactions", post(chat::slack_interactions))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
+        .route("/webhooks/hf", post(webhook::hub).fallback(no))
+        .route(
+            "/webhooks/hf/{endpoint_id}",
+            post(webhook::workspace).fallback(no),
+        )
+        .route("/discord/interactions", post(chat::discord).fallback(no))
+        .route("/slack/commands", post(chat::slack_commands).fallback(no))
+        .route(
+            "/slack/interactions",
+            post(chat::slack_interactions).fallback(no),
+        )
+        .route("/healthz", get(health::healthz).fallback(no))
+        .route("/readyz", get(health::readyz).fallback(no))
+        .route("/metrics", get(health::metrics).fallback(no))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            error::time_limit(timeout, req, next)
+        }))
         .with_state(state)
 }

@@ -2,7 +2,7 @@
 
 use super::{ApiError, AppState};
 use crate::hub::secret::SecretCheck;
-use crate::ingest::IngestError;
+use crate::ingest::{Accepted, IngestError};
 use crate::route::Origin;
 use crate::store::{endpoints, now_ms};
 use axum::body::Bytes;
@@ -82,6 +82,7 @@ pub async fn workspace(
 }
 
 /// Checks the secret, then the body, then stores the event and answers with its id.
+/// Every outcome is counted in the metrics.
 async fn receive(
     state: &AppState,
     check: SecretCheck,
@@ -89,56 +90,90 @@ async fn receive(
     headers: &HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    match accept(state, check, &origin, headers, body).await {
+        Ok(accepted) => {
+            let e = &accepted.event;
+            let scope = if e.scope.is_known() {
+                e.scope.as_str()
+            } else {
+                "other"
+            };
+            state.metrics.event(e.format.as_str(), scope, "accepted");
+            tracing::info!(event = accepted.event_id, origin = origin.as_str(), scope = %e.scope,
+                action = %e.action, repo = %e.repo.name, deliveries = accepted.deliveries, "event accepted");
+            if accepted.deliveries > 0 {
+                state.wake.notify_one();
+            }
+            let body = json!({ "event_id": accepted.event_id, "deliveries": accepted.deliveries });
+            Ok((StatusCode::ACCEPTED, Json(body)))
+        }
+        Err((error, outcome)) => {
+            state.metrics.event("unknown", "unknown", outcome);
+            Err(error)
+        }
+    }
+}
+
+type Refusal = (ApiError, &'static str);
+
+async fn accept(
+    state: &AppState,
+    check: SecretCheck,
+    origin: &Origin,
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Accepted, Refusal> {
+    let refuse = |status, msg: &str, outcome| (ApiError::new(status, msg), outcome);
     match check {
         SecretCheck::Valid => {}
         SecretCheck::Missing => {
-            return Err(ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "missing secret: send it in the X-Webhook-Secret header (the Hub does this) or as ?secret=",
+            let msg = "missing secret: send it in the X-Webhook-Secret header (the Hub does this) or as ?secret=";
+            return Err(refuse(StatusCode::UNAUTHORIZED, msg, "no_secret"));
+        }
+        SecretCheck::Wrong => {
+            return Err(refuse(
+                StatusCode::FORBIDDEN,
+                "wrong secret",
+                "wrong_secret",
             ))
         }
-        SecretCheck::Wrong => return Err(ApiError::new(StatusCode::FORBIDDEN, "wrong secret")),
     }
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(
+            refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body is larger than server.body_limit",
+                "too_large",
             )
         } else {
-            ApiError::new(
+            refuse(
                 StatusCode::BAD_REQUEST,
-                format!("cannot read the body: {e}"),
+                &format!("cannot read the body: {e}"),
+                "bad_payload",
             )
         }
     })?;
     if !json_content_type(headers) {
-        return Err(ApiError::new(
+        let msg = "content type must be application/json";
+        return Err(refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content type must be application/json",
+            msg,
+            "bad_content_type",
         ));
     }
-    match state.ingest.submit(origin.clone(), body).await {
-        Ok(accepted) => {
-            tracing::info!(event = accepted.event_id, origin = origin.as_str(), scope = %accepted.event.scope,
-                action = %accepted.event.action, repo = %accepted.event.repo.name,
-                deliveries = accepted.deliveries, "event accepted");
-            if accepted.deliveries > 0 {
-                state.wake.notify_one();
+    state
+        .ingest
+        .submit(origin.clone(), body)
+        .await
+        .map_err(|e| match e {
+            IngestError::Payload(e) => {
+                refuse(StatusCode::BAD_REQUEST, &e.to_string(), "bad_payload")
             }
-            Ok((
-                StatusCode::ACCEPTED,
-                Json(json!({ "event_id": accepted.event_id, "deliveries": accepted.deliveries })),
-            ))
-        }
-        Err(IngestError::Payload(e)) => Err(ApiError::new(StatusCode::BAD_REQUEST, e.to_string())),
-        Err(IngestError::Store(e)) => {
-            tracing::error!(error = %e, "webhook not stored");
-            // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "event could not be stored; try again",
-            ))
-        }
-    }
+            IngestError::Store(e) => {
+                tracing::error!(error = %e, "webhook not stored");
+                // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.
+                let msg = "event could not be stored; try again";
+                refuse(StatusCode::SERVICE_UNAVAILABLE, msg, "not_stored")
+            }
+        })
 }

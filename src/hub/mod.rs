@@ -1,6 +1,7 @@
 //! The Hub's side: payload formats, scopes, repo names and webhook secrets.
 
 pub mod event;
+pub mod json;
 pub mod payload;
 pub mod repo;
 pub mod scope;

@@ -18,7 +18,7 @@ fn err<T>(msg: impl Into<String>) -> Result<T> {
 
 /// Parses raw bytes as a Hub payload.
 pub fn parse(body: &[u8]) -> Result<Event> {
-    let value: Value = serde_json::from_slice(body)
+    let value = super::json::parse(body)
         .map_err(|e| PayloadError(format!("body is not valid JSON: {e}")))?;
     normalize(&value)
 }

@@ -1,0 +1,122 @@
+//! Prometheus metrics (`GET /metrics`) and the worker's heartbeat for `GET /readyz`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EventLabels {
+    /// v3, v2, legacy, draft; `unknown` when the body could not be read.
+    pub format: String,
+    /// A documented scope, `other` for scopes added later, `unknown` when unread.
+    pub scope: String,
+    /// accepted, bad_payload, no_secret, wrong_secret, too_large, bad_content_type, not_stored.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DeliveryLabels {
+    pub platform: String,
+    /// sent, merged, retried, rate_limited, failed.
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PlatformLabels {
+    pub platform: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub events: Family<EventLabels, Counter>,
+    pub deliveries: Family<DeliveryLabels, Counter>,
+    pub rate_limit_waits: Family<PlatformLabels, Counter>,
+    pub template_failures: Counter,
+    pub queue_depth: Gauge,
+    /// When the delivery worker last went round its loop (unix ms).
+    heartbeat: AtomicI64,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("herald");
+        let events = Family::<EventLabels, Counter>::default();
+        let deliveries = Family::<DeliveryLabels, Counter>::default();
+        let rate_limit_waits = Family::<PlatformLabels, Counter>::default();
+        let template_failures = Counter::default();
+        let queue_depth = Gauge::default();
+        registry.register(
+            "events",
+            "Webhooks received, by payload format, scope and outcome",
+            events.clone(),
+        );
+        registry.register(
+            "deliveries",
+            "Delivery outcomes, by platform",
+            deliveries.clone(),
+        );
+        registry.register(
+            "rate_limit_waits",
+            "Times a platform asked herald to wait (429)",
+            rate_limit_waits.clone(),
+        );
+        registry.register(
+            "template_failures",
+            "User templates that failed and fell back to the built-in ones",
+            template_failures.clone(),
+        );
+        registry.register(
+            "queue_depth",
+            "Deliveries waiting to be sent",
+            queue_depth.clone(),
+        );
+        Metrics {
+            registry,
+            events,
+            deliveries,
+            rate_limit_waits,
+            template_failures,
+            queue_depth,
+            heartbeat: AtomicI64::new(0),
+        }
+    }
+}
+
+impl Metrics {
+    pub fn event(&self, format: &str, scope: &str, outcome: &str) {
+        let labels = EventLabels {
+            format: format.into(),
+            scope: scope.into(),
+            outcome: outcome.into(),
+        };
+        self.events.get_or_create(&labels).inc();
+    }
+
+    pub fn delivery(&self, platform: &str, outcome: &str, n: u64) {
+        let labels = DeliveryLabels {
+            platform: platform.into(),
+            outcome: outcome.into(),
+        };
+        self.deliveries.get_or_create(&labels).inc_by(n);
+    }
+
+    pub fn beat(&self, now_ms: i64) {
+        self.heartbeat.store(now_ms, Ordering::Relaxed);
+    }
+
+    /// The worker is alive if it went round its loop in the last few seconds.
+    pub fn worker_alive(&self, now_ms: i64) -> bool {
+        now_ms - self.heartbeat.load(Ordering::Relaxed) < 5_000
+    }
+
+    /// The Prometheus text format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        prometheus_client::encoding::text::encode(&mut out, &self.registry)
+            .expect("writing to a String");
+        out
+    }
+}
