@@ -120,3 +120,17 @@ impl Metrics {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worker_counts_as_alive_only_while_it_beats() {
+        let m = Metrics::default();
+        assert!(!m.worker_alive(10_000), "never started");
+        m.beat(10_000);
+        assert!(m.worker_alive(12_000));
+        assert!(!m.worker_alive(16_000), "stopped going round");
+    }
+}

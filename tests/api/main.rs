@@ -5,6 +5,7 @@ mod crash;
 mod delivery;
 mod discord;
 mod helpers;
+mod hostile;
 mod lanes;
 mod messages;
 mod routing;
