@@ -8,6 +8,7 @@ mod helpers;
 mod hostile;
 mod lanes;
 mod messages;
+mod props;
 mod routing;
 mod slack;
 mod webhook;

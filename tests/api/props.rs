@@ -1,0 +1,145 @@
+//! Property tests of the entry points the fuzz targets cover (fuzz/), run briefly and
+//! deterministically (a fixed seed) inside `cargo test`.
+
+use herald::hub::{payload, Scope};
+use herald::render::{custom, samples, Renderer};
+use herald::route::{Channel, Platform, Target};
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRng, TestRunner};
+use serde_json::{json, Value};
+
+fn renderer() -> &'static Renderer {
+    static R: std::sync::OnceLock<Renderer> = std::sync::OnceLock::new();
+    R.get_or_init(|| Renderer::load(None).unwrap())
+}
+
+/// Runs `test` on 256 values of `strategy`, drawn from a fixed seed: the same every run.
+fn check<S: Strategy>(strategy: S, test: impl Fn(S::Value) -> Result<(), TestCaseError>) {
+    let config = Config {
+        cases: 256,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let rng = TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    if let Err(e) = runner.run(&strategy, test) {
+        panic!("{e}");
+    }
+}
+
+const KEYS: &[&str] = &[
+    "event",
+    "action",
+    "scope",
+    "repo",
+    "type",
+    "name",
+    "discussion",
+    "num",
+    "comment",
+    "hidden",
+    "updatedRefs",
+    "ref",
+    "newSha",
+    "movedTo",
+    "domain",
+    "add",
+    "title",
+];
+
+/// JSON shaped like Hub payloads, with every field free to be of any type.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        "[a-z./*#@<>&-]{0,12}".prop_map(Value::String),
+        prop::sample::select(&["repo", "repo.content", "discussion.comment", "model", "a/b"][..])
+            .prop_map(|s| Value::String(s.into())),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        let keys = prop::sample::select(KEYS);
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map(keys, inner, 0..6).prop_map(|m| Value::Object(
+                m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+            )),
+        ]
+    })
+}
+
+#[test]
+fn normalizing_any_bytes_never_panics() {
+    check(prop::collection::vec(any::<u8>(), 0..512), |bytes| {
+        let _ = payload::parse(&bytes);
+        Ok(())
+    });
+}
+
+#[test]
+fn a_normalized_event_survives_the_store_round_trip() {
+    check(json_value(), |v| {
+        if let Ok(event) = payload::normalize(&v) {
+            let stored = serde_json::to_string(&event).unwrap();
+            let back: herald::hub::Event = serde_json::from_str(&stored).unwrap();
+            prop_assert_eq!(back, event);
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn targets_that_parse_print_back_to_themselves() {
+    check("(https://huggingface.co/)?((models|datasets|spaces)/)?[a-zA-Z0-9._*-]{0,10}(/[a-zA-Z0-9._*-]{0,10}){0,3}", |s| {
+            if let Ok(t) = Target::parse(&s) {
+                prop_assert_eq!(Target::parse(&t.to_string()).unwrap(), t);
+            }
+        Ok(())
+    });
+}
+
+#[test]
+fn scopes_and_channels_never_panic() {
+    check("\\PC{0,40}", |s| {
+        if let Ok(scope) = Scope::parse(&s) {
+            prop_assert!(scope.lineage().all(|a| a.covers(&scope)));
+        }
+        let _ = Channel::parse(&s);
+        let _ = Target::parse(&s);
+        Ok(())
+    });
+}
+
+#[test]
+fn escaped_text_can_neither_ping_nor_break_a_line() {
+    check("\\PC{0,80}|[@<>&*_`\\n\\r|#!:\\[\\]()]{0,40}", |s| {
+        let discord = herald::render::escape::escape(Platform::Discord, &s);
+        let slack = herald::render::escape::escape(Platform::Slack, &s);
+        prop_assert!(!discord.contains('\n') && !slack.contains('\n'));
+        prop_assert!(!slack.contains('<') && !slack.contains('>'));
+        // Every mention or markup character is escaped on Discord.
+        let bytes: Vec<char> = discord.chars().collect();
+        for (i, c) in bytes.iter().enumerate() {
+            if matches!(c, '@' | '<' | '*' | '_' | '`') {
+                let backslashes = bytes[..i].iter().rev().take_while(|b| **b == '\\').count();
+                prop_assert!(backslashes % 2 == 1, "{} unescaped in {}", c, discord);
+            }
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn any_template_is_refused_or_renders_within_the_cap() {
+    check("(\\{\\{[#/]?(if|each|with|bold|link|repo.name|refs|../refs|@root.repo.url|lookup) ?[a-z.]{0,8}\\}\\}|[a-z \\n]{0,6}){0,12}", |src| {
+            let renderer = renderer();
+            if custom::validate(&src).is_ok() {
+                let scope = Scope::parse("repo.content").unwrap();
+                match renderer.render_source(&src, &scope, &samples::largest(&scope), Platform::Discord) {
+                    Ok(msg) => prop_assert!(msg.headline.len() + msg.body.len() <= custom::OUTPUT_CAP),
+                    Err(e) => prop_assert!(!e.is_empty()),
+                }
+            }
+        Ok(())
+    });
+}
