@@ -101,10 +101,16 @@ pub fn valid_segment(s: &str) -> bool {
         && !s.contains("..")
 }
 
+/// A user or organisation: like a segment, without dots (so `hf.co/x` can only be a link).
+pub fn valid_owner(s: &str) -> bool {
+    valid_segment(s) && !s.contains('.')
+}
+
 impl RepoName {
     pub fn parse(s: &str) -> Result<RepoName, String> {
         let parts: Vec<&str> = s.split('/').collect();
-        if parts.len() > 2 || !parts.iter().all(|p| valid_segment(p)) {
+        let owner_ok = parts.len() < 2 || valid_owner(parts[0]);
+        if parts.len() > 2 || !owner_ok || !parts.iter().all(|p| valid_segment(p)) {
             return Err(format!(
                 "\"{s}\" is not a repo name: expected owner/name with letters, digits, '-', '_' or '.'"
             ));
@@ -169,7 +175,9 @@ mod tests {
 
     #[test]
     fn repo_names_refuse_what_the_hub_cannot_hold() {
-        for bad in ["", "a/b/c", "a b/c", "-x/y", "x/y.", "a/..", "<@1>/x", "a/"] {
+        for bad in [
+            "", "a/b/c", "a b/c", "-x/y", "x/y.", "a/..", "<@1>/x", "a/", "hf.co/x",
+        ] {
             assert!(RepoName::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(

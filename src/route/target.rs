@@ -1,7 +1,7 @@
 //! What a subscription follows, parsed from whatever users paste: names, type prefixes,
 //! huggingface.co URLs, legacy model names and wildcards.
 
-use crate::hub::repo::valid_segment;
+use crate::hub::repo::valid_owner;
 use crate::hub::{Event, RepoName, RepoType};
 use std::fmt;
 
@@ -57,7 +57,7 @@ impl Target {
             ))
         };
         match parts.as_slice() {
-            [owner, "*"] if valid_segment(owner) => Ok(Target::Namespace {
+            [owner, "*"] if valid_owner(owner) => Ok(Target::Namespace {
                 owner: owner.to_string(),
                 kind,
             }),
@@ -127,19 +127,31 @@ impl fmt::Display for Target {
                 Some(k) => write!(f, "{}s/{owner}/*", k.as_str()),
                 None => write!(f, "{owner}/*"),
             },
-            Target::Repo { kind, name } if kind.is_model() => write!(f, "{name}"),
+            // A model whose owner is called `models`, `datasets` or `spaces` keeps its prefix.
+            Target::Repo { kind, name }
+                if kind.is_model()
+                    && name
+                        .namespace()
+                        .is_none_or(|ns| RepoType::parse_known(ns).is_none()) =>
+            {
+                write!(f, "{name}")
+            }
             Target::Repo { kind, name } => write!(f, "{}s/{name}", kind.as_str()),
         }
     }
 }
 
-/// The path of a huggingface.co URL, without query or fragment.
+/// The path of a huggingface.co URL, without query or fragment. Without a scheme, only
+/// `host/...` is a URL: a bare `hf.co` could be a (legacy) model's name.
 fn strip_url(s: &str) -> Option<&str> {
-    let rest = s
+    let bare = s
         .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"))
-        .unwrap_or(s);
-    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+        .or_else(|| s.strip_prefix("http://"));
+    let (host, path) = match (bare, s.split_once('/')) {
+        (Some(rest), _) => rest.split_once('/').unwrap_or((rest, "")),
+        (None, Some(split)) => split,
+        (None, None) => return None,
+    };
     if !HOSTS.contains(&host.to_ascii_lowercase().as_str()) {
         return None;
     }
@@ -183,6 +195,10 @@ mod tests {
             ),
             ("gpt2", repo("model", "gpt2")),
             ("https://huggingface.co/gpt2", repo("model", "gpt2")),
+            // Found by fuzzing: a name that looks like a host is still a name.
+            ("hf.co", repo("model", "hf.co")),
+            ("///hf.co", repo("model", "hf.co")),
+            ("models/models/00", repo("model", "models/00")),
             ("*", Target::All),
             (
                 "acme/*",
@@ -214,6 +230,7 @@ mod tests {
             "*",
             "acme/*",
             "spaces/acme/*",
+            "models/models/00",
         ] {
             let t = Target::parse(s).unwrap();
             assert_eq!(t.to_string(), s);
@@ -230,6 +247,7 @@ mod tests {
             "-x/*",
             "a b",
             "",
+            "https://hf.co",
         ] {
             let err = Target::parse(bad).unwrap_err().to_string();
             assert!(

@@ -1,0 +1,177 @@
+//! Ingest benchmark: webhooks accepted (durably stored) per second and their latency, at 32
+//! connections and at 1, against the real `herald serve` process, beside a minimal axum
+//! server that only checks the secret and parses the JSON (the ceiling on this machine).
+//! Also: start-up time to ready, and resident memory idle and under load.
+//!
+//! Run: `cargo bench --bench ingest` (results go in docs/benchmarks.md).
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const SECRET: &str = "bench-secret";
+const PAYLOAD: &str = include_str!("../templates/samples/discussion.json");
+
+/// The ceiling: what axum does for a webhook with no storage at all.
+async fn ceiling_server() {
+    use axum::http::{HeaderMap, StatusCode};
+    async fn hook(headers: HeaderMap, body: axum::body::Bytes) -> StatusCode {
+        if headers.get("x-webhook-secret").map(|v| v.as_bytes()) != Some(SECRET.as_bytes()) {
+            return StatusCode::FORBIDDEN;
+        }
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(_) => StatusCode::ACCEPTED,
+            Err(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+    let app = axum::Router::new().route("/webhooks/hf", axum::routing::post(hook));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    eprintln!("herald ready on http://{}", listener.local_addr().unwrap());
+    axum::serve(listener, app).await.unwrap();
+}
+
+/// Starts a server process; returns it, its address and how long it took to be ready.
+fn start(mut cmd: Command) -> (Child, String, Duration) {
+    let begin = Instant::now();
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let ready = lines
+        .by_ref()
+        .map_while(Result::ok)
+        .find(|l| l.contains("herald ready on "))
+        .expect("a ready line");
+    let took = begin.elapsed();
+    // Keep draining the log so that the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    let addr = ready
+        .split("herald ready on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    (child, addr.to_string(), took)
+}
+
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+struct Load {
+    per_second: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+/// `conns` connections, each posting one webhook after another for `secs` seconds.
+async fn load(addr: &str, conns: usize, secs: u64) -> Load {
+    let url = format!("{addr}/webhooks/hf");
+    let until = Instant::now() + Duration::from_secs(secs);
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let url = url.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .unwrap();
+            let mut times = Vec::new();
+            while Instant::now() < until {
+                let start = Instant::now();
+                let resp = client
+                    .post(&url)
+                    .header("X-Webhook-Secret", SECRET)
+                    .header("Content-Type", "application/json")
+                    .body(PAYLOAD)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(resp.status().is_success(), "{}", resp.status());
+                times.push(start.elapsed());
+            }
+            times
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    Load {
+        per_second: all.len() as f64 / secs as f64,
+        p50: all[all.len() / 2],
+        p99: all[all.len() * 99 / 100],
+    }
+}
+
+fn row(name: &str, conns: usize, l: &Load) {
+    println!(
+        "| {name} | {conns} | {:.0} | {:.2} ms | {:.2} ms |",
+        l.per_second,
+        l.p50.as_secs_f64() * 1e3,
+        l.p99.as_secs_f64() * 1e3
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|a| a == "--ceiling-server") {
+        return ceiling_server().await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"sqlite://{}\"\n[hub]\nsecret = \"{SECRET}\"\n",
+        dir.path().join("ingest.db").display()
+    );
+    std::fs::write(dir.path().join("bot.toml"), config).unwrap();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.args(["--config", "bot.toml", "serve"])
+        .current_dir(dir.path());
+    let (mut herald, addr, startup) = start(cmd);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let idle = rss_kib(herald.id(), "VmRSS:");
+    let h32 = load(&addr, 32, 10).await;
+    let loaded = rss_kib(herald.id(), "VmHWM:");
+    let h1 = load(&addr, 1, 5).await;
+    herald.kill().unwrap();
+
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.arg("--ceiling-server");
+    let (mut ceiling, caddr, _) = start(cmd);
+    let c32 = load(&caddr, 32, 10).await;
+    let c1 = load(&caddr, 1, 5).await;
+    ceiling.kill().unwrap();
+
+    println!("| server | connections | webhooks per second | p50 | p99 |");
+    println!("|---|---|---|---|---|");
+    row("herald (stored before the 2xx)", 32, &h32);
+    row("ceiling (secret + JSON only)", 32, &c32);
+    row("herald (stored before the 2xx)", 1, &h1);
+    row("ceiling (secret + JSON only)", 1, &c1);
+    println!();
+    println!("| measure | value |");
+    println!("|---|---|");
+    println!(
+        "| start-up to ready | {:.0} ms |",
+        startup.as_secs_f64() * 1e3
+    );
+    println!("| resident memory, idle | {:.1} MB |", idle as f64 / 1024.0);
+    println!(
+        "| resident memory, peak under load | {:.1} MB |",
+        loaded as f64 / 1024.0
+    );
+    println!(
+        "| herald / ceiling at 32 connections | {:.0}% |",
+        h32.per_second / c32.per_second * 100.0
+    );
+}
