@@ -117,22 +117,30 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// Stores and routes events in one transaction; returns each one's id and delivery count.
+/// A group costs a handful of statements, however many events it holds.
 async fn store_group(
     store: &Store,
     items: &[(&Origin, &[u8], &Event)],
 ) -> anyhow::Result<Vec<(i64, usize)>> {
     let now = now_ms();
-    let mut tx = store.pool.begin().await?;
+    // IMMEDIATE: take the write lock now, so the ids read below stay ours (a read that
+    // turns into a write fails at once in WAL mode if another connection wrote between).
+    let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await?;
+    let rows: Vec<(&str, &[u8], &Event)> = items
+        .iter()
+        .map(|(o, raw, e)| (o.as_str(), *raw, *e))
+        .collect();
+    let ids = events::insert_many(&mut tx, &rows, now).await?;
+    let evs: Vec<&Event> = items.iter().map(|(_, _, e)| *e).collect();
+    let candidates = subscriptions::candidates_many(&mut tx, &evs).await?;
+    let mut queued = Vec::new();
     let mut done = Vec::with_capacity(items.len());
-    for (origin, raw, event) in items {
-        let event_id = events::insert(&mut tx, origin.as_str(), raw, event, now).await?;
-        let candidates = subscriptions::candidates(&mut tx, event).await?;
-        let chosen = route::select(event, origin, candidates);
-        for sub in &chosen {
-            deliveries::enqueue(&mut tx, event_id, sub.id, &sub.channel.to_string(), now).await?;
-        }
-        done.push((event_id, chosen.len()));
+    for ((origin, _, event), id) in items.iter().zip(&ids) {
+        let chosen = route::select(event, origin, &candidates);
+        queued.extend(chosen.iter().map(|s| (*id, s.id, s.channel.to_string())));
+        done.push((*id, chosen.len()));
     }
+    deliveries::enqueue_many(&mut tx, &queued, now).await?;
     tx.commit().await?;
     Ok(done)
 }

@@ -42,14 +42,17 @@ impl Origin {
 
 /// From the candidates the store found by key, the subscriptions that get the event:
 /// those allowed to see it whose scopes want it, one per channel (the most specific).
-pub fn select(
+pub fn select<'a>(
     event: &Event,
     origin: &Origin,
-    mut candidates: Vec<Subscription>,
-) -> Vec<Subscription> {
-    candidates.retain(|s| origin.may_reach(s, event) && s.wants(event));
-    candidates.sort_by_key(|s| (std::cmp::Reverse(s.specificity()), s.id));
+    candidates: &'a [Subscription],
+) -> Vec<&'a Subscription> {
+    let mut chosen: Vec<&Subscription> = candidates
+        .iter()
+        .filter(|s| origin.may_reach(s, event) && s.wants(event))
+        .collect();
+    chosen.sort_by_key(|s| (std::cmp::Reverse(s.specificity()), s.id));
     let mut seen = std::collections::HashSet::new();
-    candidates.retain(|s| seen.insert(s.channel.clone()));
-    candidates
+    chosen.retain(|s| seen.insert(&s.channel));
+    chosen
 }

@@ -275,35 +275,43 @@ pub async fn candidates(
     conn: &mut SqliteConnection,
     event: &Event,
 ) -> anyhow::Result<Vec<Subscription>> {
-    let mut rows: Vec<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'all' AND match_key = '*'"
-    ))
-    .fetch_all(&mut *conn)
-    .await?;
-    let kind = event.repo.kind.as_str();
-    for name in event.repo_names() {
-        let repo_key = format!("{kind}/{name}").to_ascii_lowercase();
-        rows.extend(
-            sqlx::query_as::<_, Row>(&format!(
-                "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'repo' AND match_key = ?"
-            ))
-            .bind(repo_key)
-            .fetch_all(&mut *conn)
-            .await?,
-        );
-        if let Some(ns) = name.namespace() {
-            rows.extend(
-                sqlx::query_as::<_, Row>(&format!(
-                    "SELECT {COLUMNS} FROM subscriptions
-                     WHERE target_kind = 'namespace' AND match_key = ? AND repo_type IN ('', ?)"
-                ))
-                .bind(ns.to_ascii_lowercase())
-                .bind(kind)
-                .fetch_all(&mut *conn)
-                .await?,
-            );
+    candidates_many(conn, &[event]).await
+}
+
+/// The subscriptions whose target could match any of the events: one statement, three
+/// index probes per distinct repo and owner, whatever the size of the table.
+pub async fn candidates_many(
+    conn: &mut SqliteConnection,
+    events: &[&Event],
+) -> anyhow::Result<Vec<Subscription>> {
+    let mut repos = std::collections::BTreeSet::new();
+    let mut owners = std::collections::BTreeSet::new();
+    for e in events {
+        let kind = e.repo.kind.as_str();
+        for name in e.repo_names() {
+            repos.insert(format!("{kind}/{name}").to_ascii_lowercase());
+            if let Some(ns) = name.namespace() {
+                owners.insert(ns.to_ascii_lowercase());
+            }
         }
     }
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
+        "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'all' AND match_key = '*'
+         UNION ALL SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'repo' AND match_key IN ("
+    ));
+    let mut list = q.separated(", ");
+    for r in &repos {
+        list.push_bind(r.clone());
+    }
+    q.push(format!(
+        ") UNION ALL SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'namespace' AND match_key IN ("
+    ));
+    let mut list = q.separated(", ");
+    for o in &owners {
+        list.push_bind(o.clone());
+    }
+    q.push(")");
+    let mut rows: Vec<Row> = q.build_query_as().fetch_all(&mut *conn).await?;
     rows.sort_by_key(|r| r.id);
     rows.dedup_by_key(|r| r.id);
     rows.into_iter().map(Row::into_subscription).collect()
