@@ -6,9 +6,12 @@
 //! own commit.
 
 use crate::hub::{payload, Event};
+use crate::route::Subscription;
 use crate::route::{self, Origin};
-use crate::store::{deliveries, events, now_ms, subscriptions, Store};
+use crate::store::subscriptions::{self, LookupKey};
+use crate::store::{batch, now_ms, Store};
 use axum::body::Bytes;
+use std::collections::{BTreeSet, HashMap};
 use tokio::sync::{mpsc, oneshot};
 
 /// Most events committed in one transaction.
@@ -58,7 +61,20 @@ pub struct Ingest {
 impl Ingest {
     pub fn start(store: Store) -> Ingest {
         let (jobs, rx) = mpsc::channel(4 * GROUP_MAX);
-        tokio::spawn(writer(store, rx));
+        // The writer is the bottleneck of a burst: it gets a thread of its own, so that it
+        // never waits in line behind the request tasks.
+        std::thread::Builder::new()
+            .name("herald-ingest".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match rt {
+                    Ok(rt) => rt.block_on(writer(store, rx)),
+                    Err(e) => tracing::error!(error = %e, "the ingest writer could not start"),
+                }
+            })
+            .expect("a thread for the ingest writer");
         Ingest { jobs }
     }
 
@@ -82,7 +98,20 @@ impl Ingest {
     }
 }
 
+/// Routing lookups kept between groups, valid while the subscriptions' version holds.
+#[derive(Default)]
+struct RouteCache {
+    version: Option<i64>,
+    by_key: HashMap<LookupKey, Vec<Subscription>>,
+}
+
+/// Keys kept at most; past this the cache starts again.
+const CACHE_KEYS: usize = 10_000;
+
 async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
+    // One connection for the writer's whole life: no pool round trip per group.
+    let mut conn = None;
+    let mut cache = RouteCache::default();
     while let Some(first) = rx.recv().await {
         let mut group = vec![first];
         while group.len() < GROUP_MAX {
@@ -91,12 +120,38 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let started = std::time::Instant::now();
         let items: Vec<(&Origin, &[u8], &Event)> = group
             .iter()
             .map(|j| (&j.origin, &j.raw[..], &j.event))
             .collect();
-        match store_group(&store, &items).await {
+        if conn.is_none() {
+            conn = store
+                .pool
+                .acquire()
+                .await
+                .map_err(|e| tracing::error!(error = %e, "no database connection"))
+                .ok();
+        }
+        let stored = match conn.as_mut() {
+            Some(c) => store_group(c, &mut cache, &items).await,
+            None => Err(anyhow::anyhow!("no database connection")),
+        };
+        if stored.is_err() {
+            conn = None; // a broken connection is not kept
+        }
+        match stored {
             Ok(done) => {
+                let (first, last) = (done[0].0, done[done.len() - 1].0);
+                let queued: usize = done.iter().map(|d| d.1).sum();
+                tracing::info!(
+                    events = group.len(),
+                    first,
+                    last,
+                    deliveries = queued,
+                    us = started.elapsed().as_micros() as u64,
+                    "events stored"
+                );
                 for (job, (event_id, deliveries)) in group.into_iter().zip(done) {
                     let accepted = Accepted {
                         event_id,
@@ -117,38 +172,78 @@ async fn writer(store: Store, mut rx: mpsc::Receiver<Job>) {
 }
 
 /// Stores and routes events in one transaction; returns each one's id and delivery count.
-/// A group costs a handful of statements, however many events it holds.
+/// A group costs two round trips to SQLite (the events with `BEGIN`, the deliveries with
+/// `COMMIT`), plus one for routing lookups that are not cached.
 async fn store_group(
-    store: &Store,
+    conn: &mut sqlx::SqliteConnection,
+    cache: &mut RouteCache,
     items: &[(&Origin, &[u8], &Event)],
 ) -> anyhow::Result<Vec<(i64, usize)>> {
     let now = now_ms();
-    // IMMEDIATE: take the write lock now, so the ids read below stay ours (a read that
-    // turns into a write fails at once in WAL mode if another connection wrote between).
-    let mut tx = store.pool.begin_with("BEGIN IMMEDIATE").await?;
     let rows: Vec<(&str, &[u8], &Event)> = items
         .iter()
         .map(|(o, raw, e)| (o.as_str(), *raw, *e))
         .collect();
-    let ids = events::insert_many(&mut tx, &rows, now).await?;
-    let evs: Vec<&Event> = items.iter().map(|(_, _, e)| *e).collect();
-    let candidates = subscriptions::candidates_many(&mut tx, &evs).await?;
-    let mut queued = Vec::new();
+    let (ids, version) = batch::begin(conn, &rows, now).await?;
+    let routed = route_group(conn, cache, version, items, &ids).await;
+    let result = match routed {
+        Ok((deliveries, done)) => batch::commit(conn, &deliveries, now)
+            .await
+            .map(|_| done)
+            .map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        batch::rollback(conn).await;
+    }
+    result
+}
+
+/// The deliveries of each event, from cached lookups where the version allows.
+async fn route_group(
+    conn: &mut sqlx::SqliteConnection,
+    cache: &mut RouteCache,
+    version: i64,
+    items: &[(&Origin, &[u8], &Event)],
+    ids: &[i64],
+) -> anyhow::Result<(Vec<(i64, i64, String)>, Vec<(i64, usize)>)> {
+    if cache.version != Some(version) || cache.by_key.len() > CACHE_KEYS {
+        cache.by_key.clear();
+        cache.version = Some(version);
+    }
+    let keys: Vec<Vec<LookupKey>> = items
+        .iter()
+        .map(|(_, _, e)| LookupKey::for_event(e))
+        .collect();
+    let missing: BTreeSet<LookupKey> = keys
+        .iter()
+        .flatten()
+        .filter(|k| !cache.by_key.contains_key(k))
+        .cloned()
+        .collect();
+    if !missing.is_empty() {
+        cache
+            .by_key
+            .extend(subscriptions::lookup(conn, &missing).await?);
+    }
+    let mut deliveries = Vec::new();
     let mut done = Vec::with_capacity(items.len());
-    for ((origin, _, event), id) in items.iter().zip(&ids) {
-        let chosen = route::select(event, origin, &candidates);
-        queued.extend(chosen.iter().map(|s| (*id, s.id, s.channel.to_string())));
+    for (((origin, _, event), id), keys) in items.iter().zip(ids).zip(&keys) {
+        let candidates = keys.iter().flat_map(|k| cache.by_key[k].iter());
+        let chosen = route::select(event, origin, candidates);
+        deliveries.extend(chosen.iter().map(|s| (*id, s.id, s.channel.to_string())));
         done.push((*id, chosen.len()));
     }
-    deliveries::enqueue_many(&mut tx, &queued, now).await?;
-    tx.commit().await?;
-    Ok(done)
+    Ok((deliveries, done))
 }
 
 /// Stores one event directly (replays, and tools without a running writer).
 pub async fn accept(store: &Store, origin: &Origin, raw: &[u8]) -> Result<Accepted, IngestError> {
     let event = payload::parse(raw)?;
-    let (event_id, deliveries) = store_group(store, &[(origin, raw, &event)]).await?[0];
+    let mut conn = store.pool.acquire().await?;
+    let mut cache = RouteCache::default();
+    let (event_id, deliveries) =
+        store_group(&mut conn, &mut cache, &[(origin, raw, &event)]).await?[0];
     Ok(Accepted {
         event_id,
         event,

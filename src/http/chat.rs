@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers
@@ -26,7 +27,7 @@ fn bad_signature() -> ApiError {
 
 /// `POST /discord/interactions`
 pub async fn discord(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -79,7 +80,7 @@ fn slack_form(
 
 /// `POST /slack/commands`
 pub async fn slack_commands(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
@@ -92,7 +93,7 @@ pub async fn slack_commands(
 
 /// `POST /slack/interactions`
 pub async fn slack_interactions(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {

@@ -4,13 +4,14 @@ use super::AppState;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use std::sync::Arc;
 
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
 /// Ready when the database answers and the delivery worker is going round.
-pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str) {
+pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
     if !state.store.ping().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     } else if !state.metrics.worker_alive(crate::store::now_ms()) {
@@ -24,7 +25,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, &'static str)
 }
 
 /// Prometheus metrics, with the queue depth read at scrape time.
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let waiting: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')",
     )

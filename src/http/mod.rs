@@ -17,7 +17,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
-#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub secrets: Secrets,
@@ -34,6 +33,8 @@ pub struct AppState {
 /// Every endpoint has a body limit and a time limit; a wrong method or path is answered in
 /// JSON like every other refusal.
 pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
+    // Shared, not cloned per request.
+    let state = Arc::new(state);
     let no = error::method_not_allowed;
     Router::new()
         .route("/webhooks/hf", post(webhook::hub).fallback(no))

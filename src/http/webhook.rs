@@ -11,6 +11,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// The secret from `X-Webhook-Secret`, or else from `?secret=`. Never logged.
 fn given_secret(headers: &HeaderMap, query: Option<&str>) -> Option<String> {
@@ -33,7 +34,7 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 
 /// `POST /webhooks/hf`: the operator's webhook.
 pub async fn hub(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
@@ -46,7 +47,7 @@ pub async fn hub(
 
 /// `POST /webhooks/hf/{endpoint_id}`: a workspace's own webhook, with its own secret.
 pub async fn workspace(
-    State(state): State<AppState>,
+    State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -99,7 +100,7 @@ async fn receive(
                 "other"
             };
             state.metrics.event(e.format.as_str(), scope, "accepted");
-            tracing::info!(event = accepted.event_id, origin = origin.as_str(), scope = %e.scope,
+            tracing::debug!(event = accepted.event_id, origin = origin.as_str(), scope = %e.scope,
                 action = %e.action, repo = %e.repo.name, deliveries = accepted.deliveries, "event accepted");
             if accepted.deliveries > 0 {
                 state.wake.notify_one();

@@ -45,10 +45,10 @@ impl Origin {
 pub fn select<'a>(
     event: &Event,
     origin: &Origin,
-    candidates: &'a [Subscription],
+    candidates: impl IntoIterator<Item = &'a Subscription>,
 ) -> Vec<&'a Subscription> {
     let mut chosen: Vec<&Subscription> = candidates
-        .iter()
+        .into_iter()
         .filter(|s| origin.may_reach(s, event) && s.wants(event))
         .collect();
     chosen.sort_by_key(|s| (std::cmp::Reverse(s.specificity()), s.id));

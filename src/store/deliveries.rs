@@ -53,29 +53,6 @@ pub async fn enqueue(
     .await
 }
 
-/// Adds many deliveries in as few statements as possible: `(event, subscription, channel)`.
-pub async fn enqueue_many(
-    conn: &mut SqliteConnection,
-    rows: &[(i64, i64, String)],
-    now: i64,
-) -> sqlx::Result<()> {
-    for chunk in rows.chunks(150) {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO deliveries (event_id, subscription_id, channel, due_at, created_at) ",
-        );
-        q.push_values(chunk, |mut row, (event, sub, channel)| {
-            row.push_bind(event)
-                .push_bind(sub)
-                .push_bind(channel)
-                .push_bind(now)
-                .push_bind(now);
-        });
-        q.push(" ON CONFLICT (event_id, channel) DO NOTHING");
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
 pub async fn get(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<Delivery>> {
     sqlx::query_as(
         "SELECT id, event_id, subscription_id, channel, status, attempts, last_error, message_id, note

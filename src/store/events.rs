@@ -42,40 +42,6 @@ pub async fn insert(
     .await
 }
 
-/// Inserts events in as few statements as the parameter limit allows; returns their ids,
-/// in order. Ids are given explicitly (the writer holds the write lock).
-pub async fn insert_many(
-    conn: &mut SqliteConnection,
-    items: &[(&str, &[u8], &Event)],
-    now: i64,
-) -> sqlx::Result<Vec<i64>> {
-    let first: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM events")
-        .fetch_one(&mut *conn)
-        .await?;
-    for (chunk_no, chunk) in items.chunks(100).enumerate() {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO events (id, received_at, endpoint, format, scope, action, repo_type, repo_name, normalized, raw) ",
-        );
-        q.push_values(
-            chunk.iter().enumerate(),
-            |mut row, (i, (endpoint, raw, event))| {
-                row.push_bind(first + (chunk_no * 100 + i) as i64)
-                    .push_bind(now)
-                    .push_bind(*endpoint)
-                    .push_bind(event.format.as_str())
-                    .push_bind(event.scope.as_str())
-                    .push_bind(event.action.as_str())
-                    .push_bind(event.repo.kind.as_str())
-                    .push_bind(event.repo.name.as_str())
-                    .push_bind(serde_json::to_string(event).expect("events serialize"))
-                    .push_bind(*raw);
-            },
-        );
-        q.build().execute(&mut *conn).await?;
-    }
-    Ok((0..items.len() as i64).map(|i| first + i).collect())
-}
-
 pub async fn get(pool: &sqlx::SqlitePool, id: i64) -> sqlx::Result<Option<StoredEvent>> {
     sqlx::query_as("SELECT id, received_at, endpoint, normalized FROM events WHERE id = ?")
         .bind(id)

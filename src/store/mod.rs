@@ -1,5 +1,6 @@
 //! SQLite storage: events, subscriptions and the delivery outbox.
 
+pub mod batch;
 pub mod deliveries;
 pub mod endpoints;
 pub mod events;
@@ -36,7 +37,7 @@ impl Store {
             .busy_timeout(Duration::from_secs(10));
         create_private(opts.get_filename())?;
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(8)
             .connect_with(opts)
             .await
             .with_context(|| format!("cannot open the database {url}"))?;

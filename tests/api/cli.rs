@@ -199,7 +199,7 @@ async fn a_secret_in_the_query_string_never_reaches_the_log() {
     let lines: Vec<String> = logs.try_iter().collect();
     let all = lines.join("\n");
     assert!(
-        all.contains("event accepted") && all.contains("request refused"),
+        all.contains("events stored") && all.contains("request refused"),
         "{all}"
     );
     assert!(

@@ -168,3 +168,23 @@ async fn an_unknown_scope_is_rendered_by_the_nearest_template() {
         .unwrap()
         .contains("`doi`: 10.57967/hf/1234"));
 }
+
+#[tokio::test]
+async fn a_subscription_made_while_serving_applies_to_the_very_next_event() {
+    let app = spawn_app().await;
+    let body = repo_event("model", "acme/llama", "repo", "create");
+    let first: serde_json::Value = app.post_webhook(&body).await.json().await.unwrap();
+    assert_eq!(first["deliveries"], 0);
+    app.subscribe("acme/llama", "console:new", &[]).await;
+    let second: serde_json::Value = app.post_webhook(&body).await.json().await.unwrap();
+    assert_eq!(
+        second["deliveries"], 1,
+        "routing lookups are not served stale"
+    );
+    let out = herald::cli::run(&app.settings, herald::cli::Command::Unsubscribe { id: 1 })
+        .await
+        .unwrap();
+    assert!(out.starts_with("Removed"));
+    let third: serde_json::Value = app.post_webhook(&body).await.json().await.unwrap();
+    assert_eq!(third["deliveries"], 0);
+}
