@@ -1,6 +1,6 @@
 //! The command line, run as a user would run it: the real binary and a config file.
 
-use crate::helpers::{serve, terminate};
+use crate::helpers::{serve, serve_with, terminate};
 use std::path::Path;
 use std::process::Command;
 
@@ -231,4 +231,54 @@ fn render_prints_what_would_be_posted() {
     let (ok, out, _) = herald(dir.path(), &["render", p, "--platform", "slack"]);
     assert!(ok);
     assert!(out.contains("\"unfurl_links\": false"));
+}
+
+#[tokio::test]
+async fn json_logs_carry_event_ids_as_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    config(
+        dir.path(),
+        "[[subscriptions]]\ntarget = \"*\"\nchannel = \"console:ops\"\n",
+    );
+    std::fs::write(
+        dir.path().join("bot.toml"),
+        std::fs::read_to_string(dir.path().join("bot.toml"))
+            .unwrap()
+            .replace("secret = \"s\"", "secret = \"json-secret\""),
+    )
+    .unwrap();
+    let (child, addr, logs) = serve_with(dir.path(), &["--log-format", "json"]);
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/hf/v3-discussion-create-pr.json"),
+    )
+    .unwrap();
+    let resp = reqwest::Client::new()
+        .post(format!("{addr}/webhooks/hf"))
+        .header("X-Webhook-Secret", "json-secret")
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let id = resp.json::<serde_json::Value>().await.unwrap()["event_id"]
+        .as_i64()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    terminate(child);
+    let lines: Vec<serde_json::Value> = logs
+        .try_iter()
+        .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let stored = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "events stored")
+        .expect("an events stored line");
+    assert_eq!(stored["fields"]["first"], id);
+    let delivered = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "delivered")
+        .expect("a delivered line");
+    assert_eq!(delivered["fields"]["event"], id);
+    assert!(delivered["fields"]["delivery"].is_i64());
 }

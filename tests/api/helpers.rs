@@ -616,8 +616,22 @@ pub fn serve(
     String,
     std::sync::mpsc::Receiver<String>,
 ) {
+    serve_with(dir, &[])
+}
+
+/// Like [`serve`], with more arguments (e.g. `--log-format json`).
+pub fn serve_with(
+    dir: &Path,
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
-        .args(["--config", "bot.toml", "serve"])
+        .args(["--config", "bot.toml"])
+        .args(extra)
+        .arg("serve")
         .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
@@ -636,14 +650,14 @@ pub fn serve(
         .iter()
         .find(|l| l.contains("herald ready on http://127.0.0.1:"))
         .expect("serve logs a ready line with the address");
-    let addr = ready
+    let addr: String = ready
         .split("herald ready on ")
         .nth(1)
         .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap();
-    (child, addr.to_string(), rx)
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '/' | '.'))
+        .collect();
+    (child, addr, rx)
 }
 
 pub fn terminate(mut child: std::process::Child) {

@@ -255,3 +255,32 @@ async fn readiness_reports_a_reachable_database_and_a_running_worker() {
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.text().await.unwrap(), "ready");
 }
+
+#[tokio::test]
+async fn a_client_that_stalls_mid_body_gets_a_408_and_the_server_goes_on() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| s.server.request_timeout_ms = 300).await;
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let mut stalled = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/hf HTTP/1.1\r\nHost: {addr}\r\nX-Webhook-Secret: {SECRET}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{\"event\""
+    );
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::io::AsyncReadExt::read(&mut stalled, &mut answer),
+    )
+    .await
+    .expect("answered within the bound")
+    .unwrap();
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains("took too long"), "{text}");
+    assert_eq!(
+        app.post_webhook(&fixture(V3)).await.status(),
+        202,
+        "still serving"
+    );
+    assert_eq!(app.events_stored().await, 1);
+}
