@@ -100,17 +100,7 @@ async fn a_process_killed_mid_burst_loses_nothing_and_posts_nothing_twice_after_
         0,
         "every accepted event was delivered"
     );
-    let shown: String = discord
-        .created()
-        .iter()
-        .map(|r| {
-            r.body["embeds"][0]["description"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-                + "\n"
-        })
-        .collect();
+    let shown = discord.shown();
     for i in 0..EVENTS {
         let short = &sha(i)[..7];
         assert_eq!(

@@ -7,6 +7,11 @@ fn subscribe(target: &str) -> Value {
     json!({ "type": 1, "name": "subscribe", "options": [{ "type": 3, "name": "target", "value": target }] })
 }
 
+/// A `/herald <name>` subcommand without options.
+fn command(name: &str) -> Value {
+    json!({ "type": 1, "name": name })
+}
+
 fn with_option(sub: &mut Value, option: Value) {
     sub["options"].as_array_mut().unwrap().push(option);
 }
@@ -119,26 +124,14 @@ async fn members_without_manage_server_may_list_and_get_help_but_not_change_anyt
         content(&a).contains("Only members with the Manage Server permission"),
         "{a}"
     );
-    let a = answer(
-        &app,
-        &interaction("0", json!({ "type": 1, "name": "setup" })),
-    )
-    .await;
+    let a = answer(&app, &interaction("0", command("setup"))).await;
     assert!(content(&a).contains("Manage Server"), "{a}");
-    let a = answer(
-        &app,
-        &interaction("0", json!({ "type": 1, "name": "list" })),
-    )
-    .await;
+    let a = answer(&app, &interaction("0", command("list"))).await;
     assert!(
         content(&a).starts_with("No subscriptions in this channel"),
         "{a}"
     );
-    let a = answer(
-        &app,
-        &interaction("0", json!({ "type": 1, "name": "help" })),
-    )
-    .await;
+    let a = answer(&app, &interaction("0", command("help"))).await;
     assert!(content(&a).contains("subscribe <target>"), "{a}");
     assert!(herald::store::subscriptions::list(&app.store.pool)
         .await
@@ -495,11 +488,7 @@ async fn a_template_that_fails_at_send_time_falls_back_and_the_event_is_still_de
 #[tokio::test]
 async fn test_posts_a_sample_here_and_follows_up_with_the_outcome() {
     let app = spawn_app().await;
-    let a = answer(
-        &app,
-        &interaction(MANAGE_GUILD, json!({ "type": 1, "name": "test" })),
-    )
-    .await;
+    let a = answer(&app, &interaction(MANAGE_GUILD, command("test"))).await;
     assert_eq!(
         a,
         json!({ "type": 5, "data": { "flags": 64 } }),
@@ -537,11 +526,7 @@ async fn test_follows_up_with_the_fix_when_the_channel_refuses() {
         vec![],
         json!({ "message": "Missing Access", "code": 50001 }),
     )]);
-    answer(
-        &app,
-        &interaction(MANAGE_GUILD, json!({ "type": 1, "name": "test" })),
-    )
-    .await;
+    answer(&app, &interaction(MANAGE_GUILD, command("test"))).await;
     let edit = app.discord.wait_at("/messages/@original").await;
     let text = edit.body["content"].as_str().unwrap();
     assert!(

@@ -339,6 +339,21 @@ impl FakeApi {
             .collect()
     }
 
+    /// The text of every message that exists in the channels, one per line block: what a
+    /// reader of the channels would see.
+    pub fn shown(&self) -> String {
+        self.created()
+            .iter()
+            .map(|r| {
+                let text = r.body["embeds"][0]["description"]
+                    .as_str()
+                    .or(r.body["blocks"][0]["text"]["text"].as_str())
+                    .unwrap_or_default();
+                format!("{text}\n")
+            })
+            .collect()
+    }
+
     /// Makes `users.info` report this Slack user as a workspace admin.
     pub fn make_admin(&self, user: &str) {
         self.state.admins.lock().unwrap().push(user.to_string());

@@ -384,18 +384,7 @@ async fn a_retry_after_an_unknown_outcome_sends_the_same_burst_so_nothing_is_hid
         ids.push(event_id(app.post_webhook(&push("acme/busy", &sha(i))).await).await);
     }
     settle_all(&app, &ids).await;
-    let shown: String = app
-        .discord
-        .created()
-        .iter()
-        .map(|r| {
-            r.body["embeds"][0]["description"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string()
-                + "\n"
-        })
-        .collect();
+    let shown = app.discord.shown();
     for i in 0..6 {
         assert_eq!(
             shown.matches(&format!("[{}]", &sha(i)[..7])).count(),
