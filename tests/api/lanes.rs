@@ -117,15 +117,7 @@ async fn queued_pushes_to_one_repo_become_one_message_that_lists_every_commit() 
         "the burst was merged: {} messages",
         created.len()
     );
-    let all: String = created
-        .iter()
-        .map(|r| {
-            r.body["blocks"][0]["text"]["text"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
-        .collect();
+    let all = app.slack.shown();
     for i in 0..12 {
         assert_eq!(
             all.matches(&format!("|{}>", &sha(i)[..7])).count(),
