@@ -49,7 +49,9 @@ async fn time_routing(store: &Store, event: &Event, rounds: usize) -> (Duration,
     for _ in 0..rounds {
         let start = Instant::now();
         let mut conn = store.pool.acquire().await.unwrap();
-        let candidates = subscriptions::candidates(&mut conn, event).await.unwrap();
+        let candidates = herald::store::lookup::candidates(&mut conn, event)
+            .await
+            .unwrap();
         matched = route::select(event, &Origin::Operator, &candidates).len();
         times.push(start.elapsed());
     }

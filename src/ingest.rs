@@ -8,7 +8,7 @@
 use crate::hub::{payload, Event};
 use crate::route::Subscription;
 use crate::route::{self, Origin};
-use crate::store::subscriptions::{self, LookupKey};
+use crate::store::lookup::{self, LookupKey};
 use crate::store::{batch, now_ms, Store};
 use axum::body::Bytes;
 use std::collections::{BTreeSet, HashMap};
@@ -222,9 +222,7 @@ async fn route_group(
         .cloned()
         .collect();
     if !missing.is_empty() {
-        cache
-            .by_key
-            .extend(subscriptions::lookup(conn, &missing).await?);
+        cache.by_key.extend(lookup::lookup(conn, &missing).await?);
     }
     let mut deliveries = Vec::new();
     let mut done = Vec::with_capacity(items.len());

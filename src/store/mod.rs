@@ -4,6 +4,7 @@ pub mod batch;
 pub mod deliveries;
 pub mod endpoints;
 pub mod events;
+pub mod lookup;
 pub mod subscriptions;
 pub mod templates;
 pub mod threads;

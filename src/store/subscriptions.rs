@@ -1,7 +1,7 @@
 //! The subscriptions table. Lookups for routing go through its `(target_kind, match_key)`
 //! index: one probe per repo name, one per namespace, one for `*`.
 
-use crate::hub::{Event, Scope};
+use crate::hub::Scope;
 use crate::route::subscription::merge_scopes;
 use crate::route::subscription::Threads;
 use crate::route::{Channel, Subscription, Target};
@@ -30,7 +30,7 @@ pub enum Added {
 }
 
 #[derive(sqlx::FromRow)]
-struct Row {
+pub(super) struct Row {
     id: i64,
     target: String,
     scopes: String,
@@ -44,7 +44,7 @@ struct Row {
 }
 
 impl Row {
-    fn into_subscription(self) -> anyhow::Result<Subscription> {
+    pub(super) fn into_subscription(self) -> anyhow::Result<Subscription> {
         let bad =
             |what: &str| format!("subscription #{} has a bad {what} in the database", self.id);
         Ok(Subscription {
@@ -69,11 +69,11 @@ impl Row {
     }
 }
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason";
 
 /// `(target_kind, repo_type, match_key)`: how a target is keyed for lookups.
-fn key(target: &Target) -> (&'static str, String, String) {
+pub(super) fn key(target: &Target) -> (&'static str, String, String) {
     match target {
         Target::All => ("all", String::new(), "*".into()),
         Target::Namespace { owner, kind } => (
@@ -268,106 +268,4 @@ pub async fn sync_config(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// A routing lookup: every subscription sits under exactly one key, from its target.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum LookupKey {
-    All,
-    /// `type/owner/name`, lowercase.
-    Repo(String),
-    /// The owner, lowercase.
-    Owner(String),
-}
-
-impl LookupKey {
-    /// The key a subscription sits under.
-    pub fn of(target: &Target) -> LookupKey {
-        match key(target) {
-            ("all", _, _) => LookupKey::All,
-            ("namespace", _, k) => LookupKey::Owner(k),
-            (_, _, k) => LookupKey::Repo(k),
-        }
-    }
-
-    /// The keys under which an event's subscriptions may sit: `*`, its repo (and new name
-    /// on a move), and their owners.
-    pub fn for_event(e: &Event) -> Vec<LookupKey> {
-        let kind = e.repo.kind.as_str();
-        let mut keys = vec![LookupKey::All];
-        for name in e.repo_names() {
-            keys.push(LookupKey::Repo(
-                format!("{kind}/{name}").to_ascii_lowercase(),
-            ));
-            if let Some(ns) = name.namespace() {
-                keys.push(LookupKey::Owner(ns.to_ascii_lowercase()));
-            }
-        }
-        keys
-    }
-}
-
-/// The subscriptions under each key (every key asked for is in the answer, maybe with
-/// none): one statement, one index probe per key, whatever the size of the table.
-pub async fn lookup(
-    conn: &mut SqliteConnection,
-    keys: &std::collections::BTreeSet<LookupKey>,
-) -> anyhow::Result<std::collections::HashMap<LookupKey, Vec<Subscription>>> {
-    let mut found: std::collections::HashMap<LookupKey, Vec<Subscription>> =
-        keys.iter().map(|k| (k.clone(), vec![])).collect();
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'all' AND match_key = '*' AND "
-    ));
-    q.push_bind(keys.contains(&LookupKey::All));
-    q.push(format!(
-        " UNION ALL SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'repo' AND match_key IN ("
-    ));
-    let mut list = q.separated(", ");
-    for k in keys {
-        if let LookupKey::Repo(r) = k {
-            list.push_bind(r.clone());
-        }
-    }
-    q.push(format!(
-        ") UNION ALL SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'namespace' AND match_key IN ("
-    ));
-    let mut list = q.separated(", ");
-    for k in keys {
-        if let LookupKey::Owner(o) = k {
-            list.push_bind(o.clone());
-        }
-    }
-    q.push(")");
-    let rows: Vec<Row> = q.build_query_as().fetch_all(&mut *conn).await?;
-    for row in rows {
-        let sub = row.into_subscription()?;
-        found
-            .entry(LookupKey::of(&sub.target))
-            .or_default()
-            .push(sub);
-    }
-    Ok(found)
-}
-
-/// The subscriptions whose target could match the event, found by index.
-pub async fn candidates(
-    conn: &mut SqliteConnection,
-    event: &Event,
-) -> anyhow::Result<Vec<Subscription>> {
-    candidates_many(conn, &[event]).await
-}
-
-/// The subscriptions whose target could match any of the events.
-pub async fn candidates_many(
-    conn: &mut SqliteConnection,
-    events: &[&Event],
-) -> anyhow::Result<Vec<Subscription>> {
-    let keys = events
-        .iter()
-        .flat_map(|e| LookupKey::for_event(e))
-        .collect();
-    let mut subs: Vec<Subscription> = lookup(conn, &keys).await?.into_values().flatten().collect();
-    subs.sort_by_key(|s| s.id);
-    subs.dedup_by_key(|s| s.id);
-    Ok(subs)
 }
