@@ -238,17 +238,6 @@ pub async fn mark_failed(pool: &SqlitePool, id: i64, reason: &str) -> sqlx::Resu
     Ok(())
 }
 
-/// When the next delivery falls due (or a lease runs out), if any is waiting.
-pub async fn next_due(pool: &SqlitePool) -> sqlx::Result<Option<i64>> {
-    sqlx::query_scalar(
-        "SELECT MIN(t) FROM (
-             SELECT MIN(due_at) AS t FROM deliveries WHERE status = 'pending'
-             UNION ALL SELECT MIN(lease_until) FROM deliveries WHERE status = 'sending')",
-    )
-    .fetch_one(pool)
-    .await
-}
-
 pub async fn for_event(pool: &SqlitePool, event_id: i64) -> sqlx::Result<Vec<Delivery>> {
     sqlx::query_as(
         "SELECT id, event_id, subscription_id, channel, status, attempts, last_error, message_id, note
