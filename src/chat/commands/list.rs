@@ -16,19 +16,14 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool) -> Outcome {
         .filter(|s| everywhere || actor.channel.as_ref().is_none_or(|c| &s.channel == c))
         .collect();
     if here.is_empty() {
-        let hint = if everywhere || actor.channel.is_none() {
-            ""
-        } else {
-            " (list all shows the whole workspace's)"
-        };
-        return Ok(Reply::Text(format!(
-            "No subscriptions{}{hint}. Add one with: subscribe owner/name",
-            if everywhere || actor.channel.is_none() {
-                ""
-            } else {
-                " in this channel"
+        let text = match (&actor.workspace, everywhere) {
+            (None, _) => "No subscriptions. Add one with: herald subscribe OWNER/NAME --channel discord:CHANNEL_ID",
+            (Some(_), true) => "No subscriptions in this workspace. Add one with: subscribe owner/name",
+            (Some(_), false) => {
+                "No subscriptions in this channel (list all shows the whole workspace's). Add one with: subscribe owner/name"
             }
-        )));
+        };
+        return Ok(Reply::Text(text.into()));
     }
     let lines: Vec<String> = here
         .iter()
