@@ -207,17 +207,22 @@ async fn a_workspace_cannot_see_or_remove_another_workspaces_subscription() {
 #[tokio::test]
 async fn a_private_repos_event_on_the_operator_endpoint_never_reaches_a_workspace() {
     let app = spawn_app().await;
+    follow_from_workspace_and_operator(&app).await;
+    let id = event_id(app.post_webhook(&private(PUBLIC_PUSH)).await).await;
+    let d = app.settled(id).await;
+    let channels: Vec<&str> = d.iter().map(|d| d.channel.as_str()).collect();
+    assert_eq!(channels, ["console:operator"]);
+}
+
+/// This server and the operator both follow the sample repo.
+async fn follow_from_workspace_and_operator(app: &TestApp) {
     answer(
-        &app,
+        app,
         &interaction(MANAGE_GUILD, subscribe("some-user/some-repo")),
     )
     .await;
     app.subscribe("some-user/some-repo", "console:operator", &[])
         .await;
-    let id = event_id(app.post_webhook(&private(PUBLIC_PUSH)).await).await;
-    let d = app.settled(id).await;
-    let channels: Vec<&str> = d.iter().map(|d| d.channel.as_str()).collect();
-    assert_eq!(channels, ["console:operator"]);
 }
 
 fn setup(rotate: bool) -> Value {
@@ -263,13 +268,7 @@ async fn post_endpoint(app: &TestApp, id: &str, secret: &str, body: &[u8]) -> re
 #[tokio::test]
 async fn setup_gives_the_workspace_its_own_endpoint_for_its_private_repos() {
     let app = spawn_app().await;
-    answer(
-        &app,
-        &interaction(MANAGE_GUILD, subscribe("some-user/some-repo")),
-    )
-    .await;
-    app.subscribe("some-user/some-repo", "console:operator", &[])
-        .await;
+    follow_from_workspace_and_operator(&app).await;
     let a = answer(&app, &interaction(MANAGE_GUILD, setup(false))).await;
     assert!(content(&a).contains("shown only now"), "{a}");
     let (id, secret) = endpoint_of(&a);

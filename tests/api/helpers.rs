@@ -468,6 +468,14 @@ impl TestApp {
         cli::run(&self.settings, command).await.expect("subscribed")
     }
 
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn events_stored(&self) -> i64 {
         herald::store::events::count(&self.store.pool)
             .await

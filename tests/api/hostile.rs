@@ -218,12 +218,7 @@ async fn metrics_count_events_by_format_scope_and_outcome() {
     app.post_webhook(b"{").await;
     app.post_webhook_with(&fixture(V3), |r| r.header("X-Webhook-Secret", "nope"))
         .await;
-    let resp = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
+    let resp = app.get("/metrics").await;
     assert_eq!(resp.status(), 200);
     assert!(resp.headers()[CONTENT_TYPE]
         .to_str()
@@ -241,19 +236,6 @@ async fn metrics_count_events_by_format_scope_and_outcome() {
     ] {
         assert!(text.contains(line), "missing {line} in\n{text}");
     }
-}
-
-#[tokio::test]
-async fn readiness_reports_a_reachable_database_and_a_running_worker() {
-    let app = spawn_app().await;
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ready.status(), 200);
-    assert_eq!(ready.text().await.unwrap(), "ready");
 }
 
 #[tokio::test]

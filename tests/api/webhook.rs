@@ -164,20 +164,14 @@ async fn a_wrong_content_type_is_a_415() {
 #[tokio::test]
 async fn health_and_readiness_answer() {
     let app = spawn_app().await;
-    let health = app
-        .client
-        .get(format!("{}/healthz", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(health.status(), 200);
-    let ready = app
-        .client
-        .get(format!("{}/readyz", app.address))
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    let ready = app.get("/readyz").await;
     assert_eq!(ready.status(), 200);
+    assert_eq!(
+        ready.text().await.unwrap(),
+        "ready",
+        "database reachable, worker running"
+    );
 }
 
 #[cfg(unix)]
