@@ -11,13 +11,16 @@ pub mod threads;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Store {
     pub pool: SqlitePool,
+    /// The database file; None for an in-memory database.
+    pub path: Option<std::path::PathBuf>,
+    opts: SqliteConnectOptions,
 }
 
 impl Store {
@@ -39,14 +42,45 @@ impl Store {
         create_private(opts.get_filename())?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts)
+            .connect_with(opts.clone())
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .context("cannot apply database migrations")?;
-        Ok(Store { pool })
+        let path = opts.get_filename();
+        let path = (!path.as_os_str().is_empty() && !path.to_string_lossy().contains(":memory:"))
+            .then(|| path.to_path_buf());
+        Ok(Store { pool, path, opts })
+    }
+
+    /// A connection outside the pool whose commits do not wait for the disk
+    /// (`synchronous = NORMAL`), with the WAL file open beside it: whoever commits on it
+    /// must `sync_data` that file before calling anything durable. SQLite stays safe from
+    /// corruption either way; the sync is what makes a commit survive a power cut.
+    /// None for an in-memory database, which has no WAL.
+    pub async fn unsynced(&self) -> anyhow::Result<Option<(SqliteConnection, std::fs::File)>> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let mut conn = self
+            .opts
+            .clone()
+            .synchronous(SqliteSynchronous::Normal)
+            .connect()
+            .await
+            .context("cannot open a database connection")?;
+        // A read opens the WAL (creating it if needed); the open connection then keeps
+        // it from being deleted.
+        sqlx::query("SELECT 1 FROM meta LIMIT 1")
+            .execute(&mut conn)
+            .await?;
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        let wal = std::fs::File::open(&wal)
+            .with_context(|| format!("cannot open {}", wal.to_string_lossy()))?;
+        Ok(Some((conn, wal)))
     }
 
     pub async fn ping(&self) -> bool {

@@ -1,0 +1,116 @@
+//! The data's path for webhooks: parse (hub), then store and route in one transaction
+//! (store, route), so that a 2xx always means the event and its deliveries are on disk.
+//!
+//! One writer takes the webhooks of every connection and commits them in groups; a flusher
+//! makes the commits durable (one fsync of the WAL covers every group committed before it)
+//! and only then answers. The writer commits the next group while the flusher waits for the
+//! disk, so a burst costs one flush per round, not one per event or per group.
+
+mod flush;
+mod writer;
+
+use crate::hub::{payload, Event};
+use crate::route::Origin;
+use crate::store::Store;
+use axum::body::Bytes;
+use tokio::sync::{mpsc, oneshot};
+
+/// Most events committed in one transaction.
+const GROUP_MAX: usize = 256;
+
+#[derive(Debug)]
+pub struct Accepted {
+    pub event_id: i64,
+    pub event: Event,
+    /// How many channels will receive it.
+    pub deliveries: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    #[error(transparent)]
+    Payload(#[from] payload::PayloadError),
+    #[error("storage failed: {0}")]
+    Store(String),
+}
+
+impl From<sqlx::Error> for IngestError {
+    fn from(e: sqlx::Error) -> Self {
+        IngestError::Store(e.to_string())
+    }
+}
+
+impl From<anyhow::Error> for IngestError {
+    fn from(e: anyhow::Error) -> Self {
+        IngestError::Store(format!("{e:#}"))
+    }
+}
+
+struct Job {
+    origin: Origin,
+    raw: Bytes,
+    event: Event,
+    reply: oneshot::Sender<Result<Accepted, IngestError>>,
+}
+
+/// The handle to the writer; cheap to clone.
+#[derive(Clone)]
+pub struct Ingest {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl Ingest {
+    pub fn start(store: Store) -> Ingest {
+        let (jobs, rx) = mpsc::channel(4 * GROUP_MAX);
+        let flusher = flush::Flusher::start();
+        // The writer is the bottleneck of a burst: it gets a thread of its own, so that it
+        // never waits in line behind the request tasks.
+        std::thread::Builder::new()
+            .name("herald-ingest".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                match rt {
+                    Ok(rt) => rt.block_on(writer::run(store, rx, flusher)),
+                    Err(e) => tracing::error!(error = %e, "the ingest writer could not start"),
+                }
+            })
+            .expect("a thread for the ingest writer");
+        Ingest { jobs }
+    }
+
+    /// Parses the body here (on the request's own task), then waits for the commit.
+    pub async fn submit(&self, origin: Origin, raw: Bytes) -> Result<Accepted, IngestError> {
+        let event = payload::parse(&raw)?;
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            origin,
+            raw,
+            event,
+            reply,
+        };
+        self.jobs
+            .send(job)
+            .await
+            .map_err(|_| IngestError::Store("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| IngestError::Store("the writer dropped the event".into()))?
+    }
+}
+
+/// Stores one event directly (replays, and tools without a running writer), on a pooled
+/// connection whose commit is itself durable.
+pub async fn accept(store: &Store, origin: &Origin, raw: &[u8]) -> Result<Accepted, IngestError> {
+    let event = payload::parse(raw)?;
+    let mut conn = store.pool.acquire().await?;
+    let mut cache = writer::RouteCache::default();
+    let (event_id, deliveries) =
+        writer::store_group(&mut conn, &mut cache, &[(origin, raw, &event)]).await?[0];
+    Ok(Accepted {
+        event_id,
+        event,
+        deliveries,
+    })
+}
