@@ -1,16 +1,15 @@
 //! The data's path for webhooks: parse (hub), then store and route in one transaction
 //! (store, route), so that a 2xx always means the event and its deliveries are on disk.
 //!
-//! One writer takes the webhooks of every connection and commits them in groups; a flusher
-//! makes the commits durable (one fsync of the WAL covers every group committed before it)
-//! and only then answers. The writer commits the next group while the flusher waits for the
-//! disk, so a burst costs one flush per round, not one per event or per group.
+//! One writer takes the webhooks of every connection and commits them in groups: a burst
+//! costs one disk flush per group, not one per event, and each answer still waits for its
+//! own commit.
 
-mod flush;
 mod writer;
 
 use crate::hub::{payload, Event};
 use crate::route::Origin;
+use crate::store::direct::{Direct, EventRow};
 use crate::store::Store;
 use axum::body::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -62,20 +61,12 @@ pub struct Ingest {
 impl Ingest {
     pub fn start(store: Store) -> Ingest {
         let (jobs, rx) = mpsc::channel(4 * GROUP_MAX);
-        let flusher = flush::Flusher::start();
         // The writer is the bottleneck of a burst: it gets a thread of its own, so that it
-        // never waits in line behind the request tasks.
+        // never waits in line behind the request tasks. Called from within the runtime.
+        let rt = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("herald-ingest".into())
-            .spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build();
-                match rt {
-                    Ok(rt) => rt.block_on(writer::run(store, rx, flusher)),
-                    Err(e) => tracing::error!(error = %e, "the ingest writer could not start"),
-                }
-            })
+            .spawn(move || writer::run(store, rx, rt))
             .expect("a thread for the ingest writer");
         Ingest { jobs }
     }
@@ -100,14 +91,22 @@ impl Ingest {
     }
 }
 
-/// Stores one event directly (replays, and tools without a running writer), on a pooled
-/// connection whose commit is itself durable.
+/// Stores one event without the writer (replays, and tools beside a running server), on a
+/// connection of its own whose commit is itself durable.
 pub async fn accept(store: &Store, origin: &Origin, raw: &[u8]) -> Result<Accepted, IngestError> {
     let event = payload::parse(raw)?;
-    let mut conn = store.pool.acquire().await?;
+    let mut direct = Direct::open(&store.path)?;
+    let item = writer::Item {
+        origin,
+        row: EventRow {
+            endpoint: origin.as_str(),
+            event: &event,
+            raw,
+        },
+    };
     let mut cache = writer::RouteCache::default();
     let (event_id, deliveries) =
-        writer::store_group(&mut conn, &mut cache, &[(origin, raw, &event)]).await?[0];
+        writer::store_group(store, &mut direct, &mut cache, &[item]).await?[0];
     Ok(Accepted {
         event_id,
         event,

@@ -1,54 +1,25 @@
-//! The writer: takes the webhooks of every connection, commits them in groups (events and
-//! their deliveries in one transaction) and hands each committed group to the flusher.
+//! The writer: takes the webhooks of every connection, routes them and commits each group
+//! (events and their deliveries in one transaction, durable at the commit), then answers.
+//! It runs on a thread of its own with its own SQLite connection, so that a group costs no
+//! hand-off between threads from the first insert to the last answer.
 
-use super::flush::{Committed, Flusher};
-use super::{IngestError, Job, GROUP_MAX};
+use super::{Accepted, IngestError, Job, GROUP_MAX};
 use crate::hub::Event;
-use crate::route::Subscription;
-use crate::route::{self, Origin};
+use crate::route::{self, Origin, Subscription};
+use crate::store::direct::{DeliveryRow, Direct, EventRow};
 use crate::store::lookup::{self, LookupKey};
-use crate::store::{batch, now_ms, Store};
-use sqlx::pool::PoolConnection;
-use sqlx::{Sqlite, SqliteConnection};
+use crate::store::{now_ms, Store};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
+use std::time::Instant;
+use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
-/// The writer's one connection for its whole life: no pool round trip per group.
-enum Conn {
-    /// Commits that do not wait for the disk; the flusher syncs this WAL before answering.
-    Unsynced(SqliteConnection, Arc<std::fs::File>),
-    /// An in-memory database: nothing to sync.
-    Pooled(PoolConnection<Sqlite>),
-}
-
-impl Conn {
-    async fn open(store: &Store) -> anyhow::Result<Conn> {
-        Ok(match store.unsynced().await? {
-            Some((conn, wal)) => Conn::Unsynced(conn, Arc::new(wal)),
-            None => Conn::Pooled(store.pool.acquire().await?),
-        })
-    }
-
-    fn sql(&mut self) -> &mut SqliteConnection {
-        match self {
-            Conn::Unsynced(c, _) => c,
-            Conn::Pooled(c) => c,
-        }
-    }
-
-    fn wal(&self) -> Option<Arc<std::fs::File>> {
-        match self {
-            Conn::Unsynced(_, wal) => Some(wal.clone()),
-            Conn::Pooled(_) => None,
-        }
-    }
-}
-
-pub(super) async fn run(store: Store, mut rx: mpsc::Receiver<Job>, flusher: Flusher) {
-    let mut conn = None;
+/// Runs until every sender is gone. `rt` serves the routing lookups, which go through
+/// the pool.
+pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle) {
+    let mut direct: Option<Direct> = None;
     let mut cache = RouteCache::default();
-    while let Some(first) = rx.recv().await {
+    while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < GROUP_MAX {
             match rx.try_recv() {
@@ -56,37 +27,58 @@ pub(super) async fn run(store: Store, mut rx: mpsc::Receiver<Job>, flusher: Flus
                 Err(_) => break,
             }
         }
-        let started = std::time::Instant::now();
-        if conn.is_none() {
-            conn = Conn::open(&store)
-                .await
-                .map_err(|e| tracing::error!(error = %format!("{e:#}"), "no database connection"))
-                .ok();
+        let started = Instant::now();
+        let items: Vec<Item> = jobs.iter().map(Job::item).collect();
+        let stored = match &mut direct {
+            Some(d) => Ok(d),
+            None => Direct::open(&store.path).map(|d| direct.insert(d)),
         }
-        let items: Vec<(&Origin, &[u8], &Event)> = jobs
-            .iter()
-            .map(|j| (&j.origin, &j.raw[..], &j.event))
-            .collect();
-        let stored = match conn.as_mut() {
-            Some(c) => store_group(c.sql(), &mut cache, &items).await,
-            None => Err(anyhow::anyhow!("no database connection")),
-        };
+        .and_then(|d| rt.block_on(store_group(&store, d, &mut cache, &items)));
         drop(items);
         match stored {
-            Ok(done) => flusher.send(Committed {
-                wal: conn.as_ref().and_then(Conn::wal),
-                jobs,
-                done,
-                started,
-            }),
+            Ok(done) => answer(jobs, done, started),
             Err(e) => {
-                conn = None; // a broken connection is not kept
+                direct = None; // a broken connection is not kept
                 let e = format!("{e:#}");
                 tracing::error!(error = %e, events = jobs.len(), "events could not be stored");
                 for job in jobs {
                     let _ = job.reply.send(Err(IngestError::Store(e.clone())));
                 }
             }
+        }
+    }
+}
+
+fn answer(jobs: Vec<Job>, done: Vec<(i64, usize)>, started: Instant) {
+    let (first, last) = (done[0].0, done[done.len() - 1].0);
+    let (events, deliveries) = (jobs.len(), done.iter().map(|d| d.1).sum::<usize>());
+    for (job, (event_id, deliveries)) in jobs.into_iter().zip(done) {
+        let accepted = Accepted {
+            event_id,
+            event: job.event,
+            deliveries,
+        };
+        let _ = job.reply.send(Ok(accepted));
+    }
+    let us = started.elapsed().as_micros() as u64;
+    tracing::info!(events, first, last, deliveries, us, "events stored");
+}
+
+/// What the writer needs of a webhook.
+pub(super) struct Item<'a> {
+    pub origin: &'a Origin,
+    pub row: EventRow<'a>,
+}
+
+impl Job {
+    fn item(&self) -> Item<'_> {
+        Item {
+            origin: &self.origin,
+            row: EventRow {
+                endpoint: self.origin.as_str(),
+                event: &self.event,
+                raw: &self.raw,
+            },
         }
     }
 }
@@ -101,66 +93,73 @@ pub(super) struct RouteCache {
 /// Keys kept at most; past this the cache starts again.
 const CACHE_KEYS: usize = 10_000;
 
-/// Stores and routes events in one transaction; returns each one's id and delivery count.
-/// A group costs two round trips to SQLite (the events with `BEGIN`, the deliveries with
-/// `COMMIT`), plus one for routing lookups that are not cached.
+/// Tries at most, if the subscriptions change between routing and writing each time.
+const ATTEMPTS: usize = 5;
+
+/// Routes events and stores them with their deliveries in one transaction; returns each
+/// one's id and delivery count. Routing reads the subscriptions outside the write lock
+/// (cached while their version holds); the write checks that version under the lock, and
+/// routes again if it moved.
 pub(super) async fn store_group(
-    conn: &mut sqlx::SqliteConnection,
+    store: &Store,
+    direct: &mut Direct,
     cache: &mut RouteCache,
-    items: &[(&Origin, &[u8], &Event)],
+    items: &[Item<'_>],
 ) -> anyhow::Result<Vec<(i64, usize)>> {
-    let now = now_ms();
-    let rows: Vec<(&str, &[u8], &Event)> = items
-        .iter()
-        .map(|(o, raw, e)| (o.as_str(), *raw, *e))
-        .collect();
-    let (ids, version) = batch::begin(conn, &rows, now).await?;
-    let routed = route_group(conn, cache, version, items, &ids).await;
-    let result = match routed {
-        Ok((deliveries, done)) => batch::commit(conn, &deliveries, now)
-            .await
-            .map(|_| done)
-            .map_err(Into::into),
-        Err(e) => Err(e),
-    };
-    if result.is_err() {
-        batch::rollback(conn).await;
+    let rows: Vec<&EventRow> = items.iter().map(|i| &i.row).collect();
+    for _ in 0..ATTEMPTS {
+        let version = cache.fill(store, items).await?;
+        let mut deliveries: Vec<(usize, i64, String)> = Vec::new();
+        let mut counts = Vec::with_capacity(items.len());
+        for (n, item) in items.iter().enumerate() {
+            let chosen = route::select(
+                item.row.event,
+                item.origin,
+                cache.candidates(item.row.event),
+            );
+            deliveries.extend(chosen.iter().map(|s| (n, s.id, s.channel.to_string())));
+            counts.push(chosen.len());
+        }
+        let deliveries: Vec<DeliveryRow> = deliveries
+            .iter()
+            .map(|(n, s, c)| (*n, *s, c.as_str()))
+            .collect();
+        if let Some(ids) = direct.write(version, &rows, &deliveries, now_ms())? {
+            return Ok(ids.into_iter().zip(counts).collect());
+        }
+        cache.version = None;
     }
-    result
+    anyhow::bail!("the subscriptions kept changing while events were routed")
 }
 
-/// The deliveries of each event, from cached lookups where the version allows.
-async fn route_group(
-    conn: &mut sqlx::SqliteConnection,
-    cache: &mut RouteCache,
-    version: i64,
-    items: &[(&Origin, &[u8], &Event)],
-    ids: &[i64],
-) -> anyhow::Result<(Vec<(i64, i64, String)>, Vec<(i64, usize)>)> {
-    if cache.version != Some(version) || cache.by_key.len() > CACHE_KEYS {
-        cache.by_key.clear();
-        cache.version = Some(version);
+impl RouteCache {
+    /// Makes sure every key of the events is cached, all at one version; returns it.
+    async fn fill(&mut self, store: &Store, items: &[Item<'_>]) -> anyhow::Result<i64> {
+        if self.by_key.len() > CACHE_KEYS {
+            self.version = None;
+        }
+        loop {
+            let missing: BTreeSet<LookupKey> = items
+                .iter()
+                .flat_map(|i| LookupKey::for_event(i.row.event))
+                .filter(|k| self.version.is_none() || !self.by_key.contains_key(k))
+                .collect();
+            if let (Some(version), true) = (self.version, missing.is_empty()) {
+                return Ok(version);
+            }
+            let (version, found) = lookup::lookup_at(&store.pool, &missing).await?;
+            if self.version != Some(version) {
+                // Keys read at another version are dropped; the loop reads them again.
+                self.by_key.clear();
+                self.version = Some(version);
+            }
+            self.by_key.extend(found);
+        }
     }
-    let keys: Vec<Vec<LookupKey>> = items
-        .iter()
-        .map(|(_, _, e)| LookupKey::for_event(e))
-        .collect();
-    let missing: BTreeSet<LookupKey> = keys
-        .iter()
-        .flatten()
-        .filter(|k| !cache.by_key.contains_key(k))
-        .cloned()
-        .collect();
-    if !missing.is_empty() {
-        cache.by_key.extend(lookup::lookup(conn, &missing).await?);
+
+    fn candidates<'a>(&'a self, event: &Event) -> impl Iterator<Item = &'a Subscription> {
+        LookupKey::for_event(event)
+            .into_iter()
+            .flat_map(|k| self.by_key.get(&k).into_iter().flatten())
     }
-    let mut deliveries = Vec::new();
-    let mut done = Vec::with_capacity(items.len());
-    for (((origin, _, event), id), keys) in items.iter().zip(ids).zip(&keys) {
-        let candidates = keys.iter().flat_map(|k| cache.by_key[k].iter());
-        let chosen = route::select(event, origin, candidates);
-        deliveries.extend(chosen.iter().map(|s| (*id, s.id, s.channel.to_string())));
-        done.push((*id, chosen.len()));
-    }
-    Ok((deliveries, done))
 }

@@ -44,6 +44,21 @@ impl LookupKey {
     }
 }
 
+/// The subscriptions' version (see migrations/0004) and the subscriptions under each key,
+/// read in one snapshot.
+pub async fn lookup_at(
+    pool: &sqlx::SqlitePool,
+    keys: &BTreeSet<LookupKey>,
+) -> anyhow::Result<(i64, HashMap<LookupKey, Vec<Subscription>>)> {
+    let mut tx = pool.begin().await?;
+    let version = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'subscriptions'")
+        .fetch_one(&mut *tx)
+        .await?;
+    let found = lookup(&mut tx, keys).await?;
+    tx.commit().await?;
+    Ok((version, found))
+}
+
 /// The subscriptions under each key (every key asked for is in the answer, maybe with
 /// none): one statement, one index probe per key, whatever the size of the table.
 pub async fn lookup(

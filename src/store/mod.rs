@@ -1,7 +1,7 @@
 //! SQLite storage: events, subscriptions and the delivery outbox.
 
-pub mod batch;
 pub mod deliveries;
+pub mod direct;
 pub mod endpoints;
 pub mod events;
 pub mod lookup;
@@ -11,16 +11,15 @@ pub mod threads;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{ConnectOptions, SqliteConnection, SqlitePool};
+use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Clone, Debug)]
 pub struct Store {
     pub pool: SqlitePool,
-    /// The database file; None for an in-memory database.
-    pub path: Option<std::path::PathBuf>,
-    opts: SqliteConnectOptions,
+    /// The database file.
+    pub path: std::path::PathBuf,
 }
 
 impl Store {
@@ -39,7 +38,11 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        create_private(opts.get_filename())?;
+        let file = opts.get_filename();
+        if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+            anyhow::bail!("database.url \"{url}\" must name a file: events are kept on disk");
+        }
+        create_private(file)?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts.clone())
@@ -49,38 +52,8 @@ impl Store {
             .run(&pool)
             .await
             .context("cannot apply database migrations")?;
-        let path = opts.get_filename();
-        let path = (!path.as_os_str().is_empty() && !path.to_string_lossy().contains(":memory:"))
-            .then(|| path.to_path_buf());
-        Ok(Store { pool, path, opts })
-    }
-
-    /// A connection outside the pool whose commits do not wait for the disk
-    /// (`synchronous = NORMAL`), with the WAL file open beside it: whoever commits on it
-    /// must `sync_data` that file before calling anything durable. SQLite stays safe from
-    /// corruption either way; the sync is what makes a commit survive a power cut.
-    /// None for an in-memory database, which has no WAL.
-    pub async fn unsynced(&self) -> anyhow::Result<Option<(SqliteConnection, std::fs::File)>> {
-        let Some(path) = &self.path else {
-            return Ok(None);
-        };
-        let mut conn = self
-            .opts
-            .clone()
-            .synchronous(SqliteSynchronous::Normal)
-            .connect()
-            .await
-            .context("cannot open a database connection")?;
-        // A read opens the WAL (creating it if needed); the open connection then keeps
-        // it from being deleted.
-        sqlx::query("SELECT 1 FROM meta LIMIT 1")
-            .execute(&mut conn)
-            .await?;
-        let mut wal = path.clone().into_os_string();
-        wal.push("-wal");
-        let wal = std::fs::File::open(&wal)
-            .with_context(|| format!("cannot open {}", wal.to_string_lossy()))?;
-        Ok(Some((conn, wal)))
+        let path = opts.get_filename().to_path_buf();
+        Ok(Store { pool, path })
     }
 
     pub async fn ping(&self) -> bool {
@@ -91,7 +64,7 @@ impl Store {
 /// Creates the file with mode 0600 before SQLite does, so that webhook bodies and
 /// channel ids are never world-readable.
 fn create_private(path: &std::path::Path) -> anyhow::Result<()> {
-    if path.as_os_str().is_empty() || path.to_string_lossy().contains(":memory:") || path.exists() {
+    if path.exists() {
         return Ok(());
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -163,3 +163,47 @@ async fn a_restart_delivers_what_was_accepted_before_it() {
     assert_eq!(d[0].status, "sent");
     assert_eq!(app.discord.wait_posts(1).await.len(), 1);
 }
+
+#[tokio::test]
+async fn events_past_retention_are_forgotten_once_delivered_and_kept_while_pending() {
+    let app = spawn_app().await;
+    app.subscribe("*", DISCORD_CHANNEL, &[]).await;
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
+        app.settled(id).await;
+        ids.push(id);
+    }
+    // Time passes for the first two; the second still has a delivery to make.
+    let pool = &app.store.pool;
+    sqlx::query("UPDATE events SET received_at = 0 WHERE id IN (?, ?)")
+        .bind(ids[0])
+        .bind(ids[1])
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE deliveries SET status = 'pending', due_at = 9e15 WHERE event_id = ?")
+        .bind(ids[1])
+        .execute(pool)
+        .await
+        .unwrap();
+    // The worker purges when it starts (and hourly after).
+    let app = app.restart(|_| {}).await;
+    let mut left = Vec::new();
+    for _ in 0..100 {
+        left = sqlx::query_scalar::<_, i64>("SELECT id FROM events ORDER BY id")
+            .fetch_all(&app.store.pool)
+            .await
+            .unwrap();
+        if left.len() < 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(left, vec![ids[1], ids[2]]);
+    assert!(
+        app.deliveries(ids[0]).await.is_empty(),
+        "deliveries go with their event"
+    );
+    assert_eq!(app.deliveries(ids[1]).await[0].status, "pending");
+}
