@@ -75,33 +75,11 @@ struct Load {
 
 /// `conns` connections, each posting one webhook after another for `secs` seconds.
 async fn load(addr: &str, conns: usize, secs: u64) -> Load {
-    let url = format!("{addr}/webhooks/hf");
+    let addr: std::net::SocketAddr = addr.trim_start_matches("http://").parse().unwrap();
     let until = Instant::now() + Duration::from_secs(secs);
-    let mut tasks = Vec::new();
-    for _ in 0..conns {
-        let url = url.clone();
-        tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(1)
-                .build()
-                .unwrap();
-            let mut times = Vec::new();
-            while Instant::now() < until {
-                let start = Instant::now();
-                let resp = client
-                    .post(&url)
-                    .header("X-Webhook-Secret", SECRET)
-                    .header("Content-Type", "application/json")
-                    .body(PAYLOAD)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(resp.status().is_success(), "{}", resp.status());
-                times.push(start.elapsed());
-            }
-            times
-        }));
-    }
+    let tasks: Vec<_> = (0..conns)
+        .map(|_| tokio::spawn(connection(addr, until)))
+        .collect();
     let mut all = Vec::new();
     for t in tasks {
         all.extend(t.await.unwrap());
@@ -114,6 +92,50 @@ async fn load(addr: &str, conns: usize, secs: u64) -> Load {
     }
 }
 
+/// One keep-alive HTTP/1.1 connection, as light as wrk's: the request is built once and
+/// each answer read up to its Content-Length, so the load takes little of the CPU that
+/// the server under test shares with it.
+async fn connection(addr: std::net::SocketAddr, until: Instant) -> Vec<Duration> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let request = format!(
+        "POST /webhooks/hf HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Webhook-Secret: {SECRET}\r\nContent-Length: {}\r\n\r\n{PAYLOAD}",
+        PAYLOAD.len()
+    );
+    let (mut buf, mut chunk) = (Vec::new(), [0u8; 4096]);
+    let mut times = Vec::new();
+    while Instant::now() < until {
+        let start = Instant::now();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        buf.clear();
+        loop {
+            let n = stream.read(&mut chunk).await.unwrap();
+            assert!(n > 0, "the server closed the connection");
+            buf.extend_from_slice(&chunk[..n]);
+            if complete(&buf) {
+                break;
+            }
+        }
+        times.push(start.elapsed());
+    }
+    times
+}
+
+/// Whether `buf` holds a whole answer; panics unless it is a 2xx.
+fn complete(buf: &[u8]) -> bool {
+    let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 2"), "{head}");
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse::<usize>().unwrap());
+    buf.len() >= end + 4 + length
+}
+
 fn row(name: &str, conns: usize, l: &Load) {
     println!(
         "| {name} | {conns} | {:.0} | {:.2} ms | {:.2} ms |",
@@ -123,11 +145,21 @@ fn row(name: &str, conns: usize, l: &Load) {
     );
 }
 
-#[tokio::main]
-async fn main() {
+fn main() {
+    // The ceiling serves on a multi-threaded runtime, as herald does; the load generator
+    // is one thread, like `wrk -t1`.
     if std::env::args().any(|a| a == "--ceiling-server") {
-        return ceiling_server().await;
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        return rt.block_on(ceiling_server());
     }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(measure());
+}
+
+async fn measure() {
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
         "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = \"sqlite://{}\"\n[hub]\nsecret = \"{SECRET}\"\n",
