@@ -39,7 +39,8 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let file = opts.get_filename();
-        if file.as_os_str().is_empty() || file.to_string_lossy().contains(":memory:") {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        if in_memory || file.as_os_str().is_empty() {
             anyhow::bail!("database.url \"{url}\" must name a file: events are kept on disk");
         }
         create_private(file)?;
@@ -85,4 +86,16 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn an_in_memory_database_is_refused_with_the_reason() {
+        for url in ["sqlite::memory:", "sqlite://x.db?mode=memory"] {
+            let e = super::Store::open(url).await.unwrap_err().to_string();
+            assert!(e.contains("must name a file"), "{url}: {e}");
+        }
+        assert!(!std::path::Path::new("file:sqlx-in-memory-0").exists());
+    }
 }
