@@ -14,6 +14,8 @@ pub async fn healthz() -> &'static str {
 pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static str) {
     if !state.store.ping().await {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+    } else if !state.ingest.alive() {
+        (StatusCode::SERVICE_UNAVAILABLE, "ingest writer not running")
     } else if !state.metrics.worker_alive(crate::store::now_ms()) {
         (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -71,6 +71,11 @@ impl Ingest {
         Ingest { jobs }
     }
 
+    /// Whether the writer thread is still taking webhooks.
+    pub fn alive(&self) -> bool {
+        !self.jobs.is_closed()
+    }
+
     /// Parses the body here (on the request's own task), then waits for the commit.
     pub async fn submit(&self, origin: Origin, raw: Bytes) -> Result<Accepted, IngestError> {
         let event = payload::parse(&raw)?;
