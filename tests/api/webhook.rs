@@ -185,3 +185,30 @@ async fn the_database_file_is_readable_by_its_owner_only() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
 }
+
+#[tokio::test]
+async fn a_storage_failure_is_a_503_that_acknowledges_nothing_and_the_writer_recovers() {
+    let app = spawn_app().await;
+    let pool = &app.store.pool;
+    // Storage breaks under the running server: its writer's table is gone.
+    sqlx::query("ALTER TABLE events RENAME TO events_away")
+        .execute(pool)
+        .await
+        .unwrap();
+    let resp = app.post_webhook(&fixture(PAYLOAD)).await;
+    assert_eq!(
+        resp.status(),
+        503,
+        "not the client's fault: the Hub retries"
+    );
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(body["error"], "event could not be stored; try again");
+    sqlx::query("ALTER TABLE events_away RENAME TO events")
+        .execute(pool)
+        .await
+        .unwrap();
+    assert_eq!(app.events_stored().await, 0, "nothing half-written");
+    let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
+    assert_eq!(app.events_stored().await, 1);
+    assert!(id > 0);
+}
