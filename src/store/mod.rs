@@ -5,6 +5,7 @@ pub mod direct;
 pub mod endpoints;
 pub mod events;
 pub mod lookup;
+mod raw;
 pub mod subscriptions;
 pub mod templates;
 pub mod threads;
