@@ -9,7 +9,7 @@ mod writer;
 
 use crate::hub::{payload, Event};
 use crate::route::Origin;
-use crate::store::direct::{Direct, EventRow};
+use crate::store::direct::Direct;
 use crate::store::Store;
 use axum::body::Bytes;
 use tokio::sync::{mpsc, oneshot};
@@ -101,14 +101,7 @@ impl Ingest {
 pub async fn accept(store: &Store, origin: &Origin, raw: &[u8]) -> Result<Accepted, IngestError> {
     let event = payload::parse(raw)?;
     let mut direct = Direct::open(&store.path)?;
-    let item = writer::Item {
-        origin,
-        row: EventRow {
-            endpoint: origin.as_str(),
-            event: &event,
-            raw,
-        },
-    };
+    let item = writer::Item::new(origin, &event, raw);
     let mut cache = writer::RouteCache::default();
     let (event_id, deliveries) =
         writer::store_group(store, &mut direct, &mut cache, &[item]).await?[0];

@@ -4,7 +4,6 @@
 //! hand-off between threads from the first insert to the last answer.
 
 use super::{Accepted, IngestError, Job, GROUP_MAX};
-use crate::hub::Event;
 use crate::route::{self, Origin, Subscription};
 use crate::store::direct::{DeliveryRow, Direct, EventRow};
 use crate::store::lookup::{self, LookupKey};
@@ -70,16 +69,23 @@ pub(super) struct Item<'a> {
     pub row: EventRow<'a>,
 }
 
-impl Job {
-    fn item(&self) -> Item<'_> {
+impl<'a> Item<'a> {
+    pub fn new(origin: &'a Origin, event: &'a crate::hub::Event, raw: &'a [u8]) -> Item<'a> {
+        let endpoint = origin.as_str();
         Item {
-            origin: &self.origin,
+            origin,
             row: EventRow {
-                endpoint: self.origin.as_str(),
-                event: &self.event,
-                raw: &self.raw,
+                endpoint,
+                event,
+                raw,
             },
         }
+    }
+}
+
+impl Job {
+    fn item(&self) -> Item<'_> {
+        Item::new(&self.origin, &self.event, &self.raw)
     }
 }
 
@@ -107,16 +113,16 @@ pub(super) async fn store_group(
     items: &[Item<'_>],
 ) -> anyhow::Result<Vec<(i64, usize)>> {
     let rows: Vec<&EventRow> = items.iter().map(|i| &i.row).collect();
+    let keys: Vec<Vec<LookupKey>> = items
+        .iter()
+        .map(|i| LookupKey::for_event(i.row.event))
+        .collect();
     for _ in 0..ATTEMPTS {
-        let version = cache.fill(store, items).await?;
+        let version = cache.fill(store, &keys).await?;
         let mut deliveries: Vec<(usize, i64, String)> = Vec::new();
         let mut counts = Vec::with_capacity(items.len());
         for (n, item) in items.iter().enumerate() {
-            let chosen = route::select(
-                item.row.event,
-                item.origin,
-                cache.candidates(item.row.event),
-            );
+            let chosen = route::select(item.row.event, item.origin, cache.candidates(&keys[n]));
             deliveries.extend(chosen.iter().map(|s| (n, s.id, s.channel.to_string())));
             counts.push(chosen.len());
         }
@@ -134,15 +140,16 @@ pub(super) async fn store_group(
 
 impl RouteCache {
     /// Makes sure every key of the events is cached, all at one version; returns it.
-    async fn fill(&mut self, store: &Store, items: &[Item<'_>]) -> anyhow::Result<i64> {
+    async fn fill(&mut self, store: &Store, keys: &[Vec<LookupKey>]) -> anyhow::Result<i64> {
         if self.by_key.len() > CACHE_KEYS {
             self.version = None;
         }
         loop {
-            let missing: BTreeSet<LookupKey> = items
+            let missing: BTreeSet<LookupKey> = keys
                 .iter()
-                .flat_map(|i| LookupKey::for_event(i.row.event))
+                .flatten()
                 .filter(|k| self.version.is_none() || !self.by_key.contains_key(k))
+                .cloned()
                 .collect();
             if let (Some(version), true) = (self.version, missing.is_empty()) {
                 return Ok(version);
@@ -157,9 +164,8 @@ impl RouteCache {
         }
     }
 
-    fn candidates<'a>(&'a self, event: &Event) -> impl Iterator<Item = &'a Subscription> {
-        LookupKey::for_event(event)
-            .into_iter()
-            .flat_map(|k| self.by_key.get(&k).into_iter().flatten())
+    fn candidates<'a>(&'a self, keys: &'a [LookupKey]) -> impl Iterator<Item = &'a Subscription> {
+        keys.iter()
+            .flat_map(|k| self.by_key.get(k).into_iter().flatten())
     }
 }

@@ -1,7 +1,7 @@
 //! The outbox: one row per (event, channel), claimed with a lease, finished as sent or
 //! failed with the reason.
 
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Claimed {
@@ -136,14 +136,9 @@ pub async fn claim_followers(
 /// Ties deliveries to the message of `head` before it is sent, so that after a crash the
 /// same burst is sent again under the same nonce, and no event is lost or doubled.
 pub async fn assign(pool: &SqlitePool, ids: &[i64], head: i64) -> sqlx::Result<()> {
-    for id in ids {
-        sqlx::query("UPDATE deliveries SET merged_into = ? WHERE id = ?")
-            .bind(head)
-            .bind(id)
-            .execute(pool)
-            .await?;
-    }
-    Ok(())
+    let mut update = sqlx::QueryBuilder::new("UPDATE deliveries SET merged_into = ");
+    update.push_bind(head);
+    update_ids(pool, update, ids).await
 }
 
 /// Claims again the deliveries already tied to `head`'s message (a burst interrupted by a
@@ -168,15 +163,28 @@ pub async fn claim_assigned(
 
 /// Puts deliveries back in the queue untouched (not sent, and not counted as a try).
 pub async fn release(pool: &SqlitePool, ids: &[i64]) -> sqlx::Result<()> {
-    for id in ids {
-        sqlx::query(
-            "UPDATE deliveries SET status = 'pending', lease_until = NULL, merged_into = NULL,
-                 attempts = attempts - 1 WHERE id = ?",
-        )
-        .bind(id)
-        .execute(pool)
-        .await?;
+    let update = sqlx::QueryBuilder::new(
+        "UPDATE deliveries SET status = 'pending', lease_until = NULL, merged_into = NULL, attempts = attempts - 1",
+    );
+    update_ids(pool, update, ids).await
+}
+
+/// Runs `UPDATE … WHERE id IN (ids)`: one statement, so one commit (one disk flush) for
+/// all of them.
+async fn update_ids(
+    pool: &SqlitePool,
+    mut update: sqlx::QueryBuilder<'_, Sqlite>,
+    ids: &[i64],
+) -> sqlx::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
     }
+    update.push(" WHERE id IN (");
+    let mut list = update.separated(", ");
+    for id in ids {
+        list.push_bind(*id);
+    }
+    update.push(")").build().execute(pool).await?;
     Ok(())
 }
 

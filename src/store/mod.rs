@@ -45,6 +45,7 @@ impl Store {
             anyhow::bail!("database.url \"{url}\" must name a file: events are kept on disk");
         }
         create_private(file)?;
+        let path = file.to_path_buf();
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .connect_with(opts.clone())
@@ -54,7 +55,6 @@ impl Store {
             .run(&pool)
             .await
             .context("cannot apply database migrations")?;
-        let path = opts.get_filename().to_path_buf();
         Ok(Store { pool, path })
     }
 
