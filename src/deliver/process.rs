@@ -147,9 +147,14 @@ impl Worker {
         let mut unused = Vec::new();
         for f in followers {
             let id = f.id;
-            let same = unused.is_empty();
+            // The burst ends at the first one that does not join it; the rest wait their
+            // turn without being loaded and rendered here.
+            if !unused.is_empty() {
+                unused.push(id);
+                continue;
+            }
             match self.ready(f, channel.platform).await {
-                Ok(r) if same && burst::key(&r.event) == key => burst.push(r),
+                Ok(r) if burst::key(&r.event) == key => burst.push(r),
                 _ => unused.push(id),
             }
         }
