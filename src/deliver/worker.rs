@@ -127,7 +127,10 @@ impl Worker {
                 continue;
             }
             let Ok(channel) = Channel::parse(&head.channel) else {
-                tracing::error!(delivery = head.id, channel = %head.channel, "delivery to an unreadable channel");
+                // Failed once, with the reason, rather than tried (and logged) forever.
+                let reason = format!("unreadable channel {:?}", head.channel);
+                tracing::error!(delivery = head.id, %reason, "delivery failed");
+                deliveries::mark_failed(&self.store.pool, head.id, &reason).await?;
                 continue;
             };
             if !self.lanes.take(&head.channel, channel.platform, instant) {

@@ -92,7 +92,14 @@ pub async fn lookup(
     q.push(")");
     let rows: Vec<Row> = q.build_query_as().fetch_all(&mut *conn).await?;
     for row in rows {
-        let sub = row.into_subscription()?;
+        // One damaged row must not stop every webhook: it is skipped, and said so.
+        let sub = match row.into_subscription() {
+            Ok(sub) => sub,
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "subscription skipped in routing");
+                continue;
+            }
+        };
         found
             .entry(LookupKey::of(&sub.target))
             .or_default()

@@ -207,3 +207,36 @@ async fn events_past_retention_are_forgotten_once_delivered_and_kept_while_pendi
     );
     assert_eq!(app.deliveries(ids[1]).await[0].status, "pending");
 }
+
+#[tokio::test]
+async fn a_damaged_channel_fails_its_delivery_once_and_never_stops_webhooks() {
+    // Deliveries wait a minute, so that the database can be damaged by hand meanwhile.
+    let app = spawn_app_with(|s| s.delivery.burst_window_ms = 60_000).await;
+    app.subscribe("*", DISCORD_CHANNEL, &[]).await;
+    let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
+    // A channel no command would accept.
+    for table in ["subscriptions", "deliveries"] {
+        sqlx::query(&format!("UPDATE {table} SET channel = 'pigeon:roof'"))
+            .execute(&app.store.pool)
+            .await
+            .unwrap();
+    }
+    let next: serde_json::Value = app
+        .post_webhook(&fixture(PAYLOAD))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        next["deliveries"], 0,
+        "the damaged subscription is skipped: {next}"
+    );
+    let app = app.restart(|s| s.delivery.burst_window_ms = 0).await;
+    let d = app.settled(id).await;
+    assert_eq!(d[0].status, "failed");
+    assert_eq!(
+        d[0].last_error.as_deref(),
+        Some("unreadable channel \"pigeon:roof\"")
+    );
+    assert!(app.discord.posts().is_empty());
+}
