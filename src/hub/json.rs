@@ -2,6 +2,7 @@
 //! object is an error (two readers could otherwise see two different payloads).
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::map::Entry;
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -59,10 +60,16 @@ impl<'de> Visitor<'de> for StrictVisitor {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
             let Strict(v) = map.next_value()?;
-            if out.insert(key.clone(), v).is_some() {
-                return Err(de::Error::custom(format!(
-                    "the key \"{key}\" appears twice in one object"
-                )));
+            match out.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(v);
+                }
+                Entry::Occupied(slot) => {
+                    return Err(de::Error::custom(format!(
+                        "the key \"{}\" appears twice in one object",
+                        slot.key()
+                    )));
+                }
             }
         }
         Ok(Value::Object(out))
