@@ -33,12 +33,6 @@ pub enum IngestError {
     Store(String),
 }
 
-impl From<sqlx::Error> for IngestError {
-    fn from(e: sqlx::Error) -> Self {
-        IngestError::Store(e.to_string())
-    }
-}
-
 impl From<anyhow::Error> for IngestError {
     fn from(e: anyhow::Error) -> Self {
         IngestError::Store(format!("{e:#}"))

@@ -1,7 +1,7 @@
 //! Routing lookups: the subscriptions that could match events, found through the
 //! `(target_kind, match_key)` index, one probe per key, whatever the size of the table.
 
-use super::subscriptions::{key, Row, COLUMNS};
+use super::subscriptions::{key, repo_key, Row, COLUMNS};
 use crate::hub::Event;
 use crate::route::{Subscription, Target};
 use sqlx::SqliteConnection;
@@ -27,15 +27,21 @@ impl LookupKey {
         }
     }
 
+    /// `(target_kind, match_key)`: where the key's subscriptions are in the table.
+    fn columns(&self) -> (&'static str, &str) {
+        match self {
+            LookupKey::All => ("all", "*"),
+            LookupKey::Repo(r) => ("repo", r),
+            LookupKey::Owner(o) => ("namespace", o),
+        }
+    }
+
     /// The keys under which an event's subscriptions may sit: `*`, its repo (and new name
     /// on a move), and their owners.
     pub fn for_event(e: &Event) -> Vec<LookupKey> {
-        let kind = e.repo.kind.as_str();
         let mut keys = vec![LookupKey::All];
         for name in e.repo_names() {
-            keys.push(LookupKey::Repo(
-                format!("{kind}/{name}").to_ascii_lowercase(),
-            ));
+            keys.push(LookupKey::Repo(repo_key(&e.repo.kind, name)));
             if let Some(ns) = name.namespace() {
                 keys.push(LookupKey::Owner(ns.to_ascii_lowercase()));
             }
@@ -67,29 +73,21 @@ pub async fn lookup(
 ) -> anyhow::Result<HashMap<LookupKey, Vec<Subscription>>> {
     let mut found: HashMap<LookupKey, Vec<Subscription>> =
         keys.iter().map(|k| (k.clone(), vec![])).collect();
-    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(format!(
-        "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'all' AND match_key = '*' AND "
-    ));
-    q.push_bind(keys.contains(&LookupKey::All));
-    q.push(format!(
-        " UNION ALL SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'repo' AND match_key IN ("
-    ));
-    let mut list = q.separated(", ");
-    for k in keys {
-        if let LookupKey::Repo(r) = k {
-            list.push_bind(r.clone());
+    // SQLite takes an empty `IN ()`: a kind with no key asked for finds nothing.
+    let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
+    for kind in ["all", "repo", "namespace"] {
+        if kind != "all" {
+            q.push(" UNION ALL ");
         }
-    }
-    q.push(format!(
-        ") UNION ALL SELECT {COLUMNS} FROM subscriptions WHERE target_kind = 'namespace' AND match_key IN ("
-    ));
-    let mut list = q.separated(", ");
-    for k in keys {
-        if let LookupKey::Owner(o) = k {
-            list.push_bind(o.clone());
+        q.push(format!(
+            "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = '{kind}' AND match_key IN ("
+        ));
+        let mut list = q.separated(", ");
+        for (_, value) in keys.iter().map(LookupKey::columns).filter(|c| c.0 == kind) {
+            list.push_bind(value.to_string());
         }
+        q.push(")");
     }
-    q.push(")");
     let rows: Vec<Row> = q.build_query_as().fetch_all(&mut *conn).await?;
     for row in rows {
         // One damaged row must not stop every webhook: it is skipped, and said so.
@@ -113,20 +111,8 @@ pub async fn candidates(
     conn: &mut SqliteConnection,
     event: &Event,
 ) -> anyhow::Result<Vec<Subscription>> {
-    candidates_many(conn, &[event]).await
-}
-
-/// The subscriptions whose target could match any of the events.
-pub async fn candidates_many(
-    conn: &mut SqliteConnection,
-    events: &[&Event],
-) -> anyhow::Result<Vec<Subscription>> {
-    let keys = events
-        .iter()
-        .flat_map(|e| LookupKey::for_event(e))
-        .collect();
+    let keys = LookupKey::for_event(event).into_iter().collect();
     let mut subs: Vec<Subscription> = lookup(conn, &keys).await?.into_values().flatten().collect();
     subs.sort_by_key(|s| s.id);
-    subs.dedup_by_key(|s| s.id);
     Ok(subs)
 }

@@ -1,7 +1,7 @@
 //! The subscriptions table. Lookups for routing go through its `(target_kind, match_key)`
 //! index: one probe per repo name, one per namespace, one for `*`.
 
-use crate::hub::Scope;
+use crate::hub::{RepoName, RepoType, Scope};
 use crate::route::subscription::merge_scopes;
 use crate::route::subscription::Threads;
 use crate::route::{Channel, Subscription, Target};
@@ -81,12 +81,13 @@ pub(super) fn key(target: &Target) -> (&'static str, String, String) {
             kind.as_ref().map(|k| k.to_string()).unwrap_or_default(),
             owner.to_ascii_lowercase(),
         ),
-        Target::Repo { kind, name } => (
-            "repo",
-            kind.to_string(),
-            format!("{kind}/{name}").to_ascii_lowercase(),
-        ),
+        Target::Repo { kind, name } => ("repo", kind.to_string(), repo_key(kind, name)),
     }
+}
+
+/// A repo's `match_key`: `type/owner/name`, lowercase. Routing looks events up by it.
+pub(super) fn repo_key(kind: &RepoType, name: &RepoName) -> String {
+    format!("{kind}/{name}").to_ascii_lowercase()
 }
 
 fn join_scopes(scopes: &[Scope]) -> String {
