@@ -4,12 +4,15 @@
 use super::worker::Worker;
 use super::{burst, threads, Place, Post, SendError};
 use crate::hub::Event;
-use crate::render::Message;
+use crate::render::{Message, Overrides};
 use crate::route::subscription::Threads;
 use crate::route::{Channel, Platform, Subscription};
 use crate::store::deliveries::{self, Claimed};
 use crate::store::{events, now_ms, subscriptions, templates, threads as thread_store};
 use std::time::Duration;
+
+/// Longest a message may take to render, every template tried included.
+const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// One claimed delivery, ready to send.
 struct Ready {
@@ -98,10 +101,8 @@ impl Worker {
                 .map_err(|e| e.to_string())?,
             None => Default::default(),
         };
-        let (msg, note) = self
-            .renderer
-            .render_with(&event, platform, &overrides)
-            .map_err(|e| format!("rendering failed: {e:#}"))?;
+        let (event, rendered) = self.render(event, platform, overrides).await?;
+        let (msg, note) = rendered.map_err(|e| format!("rendering failed: {e:#}"))?;
         if let Some(note) = &note {
             self.metrics.template_failures.inc();
             tracing::warn!(delivery = claimed.id, event = claimed.event_id, %note, "a user template failed");
@@ -112,6 +113,29 @@ impl Worker {
             msg,
             note,
         })
+    }
+
+    /// Renders on a blocking thread, so that no template can stall the runtime (users'
+    /// templates are also bounded by their own time budget).
+    async fn render(
+        &self,
+        event: Event,
+        platform: Platform,
+        overrides: Overrides,
+    ) -> Result<(Event, anyhow::Result<(Message, Option<String>)>), String> {
+        let renderer = self.renderer.clone();
+        let job = tokio::task::spawn_blocking(move || {
+            let out = renderer.render_with(&event, platform, &overrides);
+            (event, out)
+        });
+        match tokio::time::timeout(RENDER_LIMIT, job).await {
+            Ok(Ok(done)) => Ok(done),
+            Ok(Err(e)) => Err(format!("rendering failed: {e}")),
+            Err(_) => Err(format!(
+                "rendering took longer than {} s",
+                RENDER_LIMIT.as_secs()
+            )),
+        }
     }
 
     /// Claims the deliveries queued right behind the head that share its kind, or those

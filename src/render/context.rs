@@ -6,8 +6,19 @@ use crate::hub::repo::repo_url;
 use crate::hub::{Action, Event, Scope};
 use serde_json::{json, Value};
 
-/// The most items of a list a template sees.
+/// The most items of a list a template sees (`ref_count` still counts them all).
 pub const LIST_CAP: usize = 50;
+/// The longest text from the Hub a template sees, in characters: more than any message
+/// holds, and it bounds the work a template can do with it.
+pub const TEXT_CAP: usize = 4096;
+
+/// Hub text as a template sees it: at most [`TEXT_CAP`] characters.
+fn clip(s: &str) -> String {
+    match s.char_indices().nth(TEXT_CAP) {
+        Some((at, _)) => s[..at].to_string(),
+        None => s.to_string(),
+    }
+}
 
 pub fn short_sha(sha: &str) -> String {
     sha.chars().take(7).collect()
@@ -28,6 +39,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
     let refs: Vec<Value> = event
         .refs
         .iter()
+        .take(LIST_CAP)
         .map(|r| ref_value(&repo_link, r))
         .collect();
     let single_push = matches!(event.refs.as_slice(), [r] if r.kind == RefKind::Branch && r.change == RefChange::Updated);
@@ -40,14 +52,14 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
         };
         json!({
             "num": d.num,
-            "title": d.title,
+            "title": clip(&d.title),
             "status": d.status,
             "is_pull_request": d.is_pull_request,
             "kind": kind,
             "Kind": capitalize(kind),
             "short": short,
             "url": url,
-            "base": d.base,
+            "base": d.base.as_deref().map(clip),
             "merge_commit": d.merge_commit.as_deref().map(short_sha),
             "author_id": d.author_id,
         })
@@ -62,7 +74,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
         } else {
             format!("{base}#{}", c.id)
         };
-        json!({ "content": c.content, "hidden": c.hidden, "url": url, "author_id": c.author_id })
+        json!({ "content": c.content.as_deref().map(clip), "hidden": c.hidden, "url": url, "author_id": c.author_id })
     });
     let moved_to = event
         .moved_to
@@ -72,7 +84,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
         let changes: Vec<Value> = c
             .iter()
             .take(LIST_CAP)
-            .map(|(k, v)| json!({ "key": k, "value": plain(v) }))
+            .map(|(k, v)| json!({ "key": clip(k), "value": clip(&plain(v)) }))
             .collect();
         json!({ "private": c.get("private").and_then(Value::as_bool), "changes": changes })
     });
@@ -136,8 +148,8 @@ fn ref_value(repo_link: &str, r: &RefUpdate) -> Value {
         RefChange::Deleted => "deleted",
     };
     json!({
-        "ref": r.full,
-        "name": if r.kind == RefKind::Pr { r.full.as_str() } else { r.name.as_str() },
+        "ref": clip(&r.full),
+        "name": clip(if r.kind == RefKind::Pr { &r.full } else { &r.name }),
         "kind": kind_label.to_ascii_lowercase(),
         "kind_label": kind_label,
         "change": change,

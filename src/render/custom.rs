@@ -3,6 +3,8 @@
 
 use super::helpers;
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
+use std::cell::Cell;
+use std::time::{Duration, Instant};
 
 /// Slack's modal text limit; also the longest template herald stores.
 pub const MAX_LEN: usize = 3000;
@@ -12,6 +14,40 @@ pub const MAX_DEPTH: usize = 6;
 pub const MAX_EACH: usize = 2;
 /// Longest output a user template may produce, in bytes.
 pub const OUTPUT_CAP: usize = 16 * 1024;
+/// Longest a user template may render one message; past it, the next template is used.
+pub const TIME_BUDGET: Duration = Duration::from_millis(200);
+
+thread_local! {
+    /// When the user template rendering on this thread must stop.
+    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Bounds the renders on this thread until dropped: every output write and helper call
+/// checks the deadline, so a template cannot keep a thread busy past its budget.
+pub struct Budget(Option<Instant>);
+
+impl Budget {
+    pub fn start(limit: Duration) -> Budget {
+        Budget(DEADLINE.replace(Some(Instant::now() + limit)))
+    }
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        DEADLINE.set(self.0);
+    }
+}
+
+/// The error to stop with, once the running template is past its budget.
+pub fn over_budget() -> Option<std::io::Error> {
+    let late = DEADLINE.get().is_some_and(|d| Instant::now() > d);
+    late.then(|| {
+        std::io::Error::other(format!(
+            "the template took longer than {} ms",
+            TIME_BUDGET.as_millis()
+        ))
+    })
+}
 
 /// Handlebars' own helpers that are safe: no partials, no logging, no raw blocks.
 const BUILTIN_HELPERS: [&str; 15] = [
@@ -50,9 +86,15 @@ fn check(tpl: &Template, depth: usize, each: usize) -> Result<(), String> {
 fn check_element(el: &TemplateElement, depth: usize, each: usize) -> Result<(), String> {
     match el {
         TemplateElement::RawString(_) | TemplateElement::Comment(_) => Ok(()),
-        TemplateElement::Expression(h)
-        | TemplateElement::HtmlExpression(h)
-        | TemplateElement::HelperBlock(h) => check_helper(h, depth, each, false),
+        TemplateElement::Expression(h) | TemplateElement::HelperBlock(h) => {
+            check_helper(h, depth, each, false)
+        }
+        // Raw output would let Hub text (a title, a comment) ping or format.
+        TemplateElement::HtmlExpression(_) => Err(
+            "raw output ({{{…}}} or {{&…}}) is not allowed: values are always escaped; \
+             bold, code, link and quote write the markup"
+                .into(),
+        ),
         TemplateElement::PartialExpression(_) | TemplateElement::PartialBlock(_) => {
             Err("partials ({{> name}}) are not allowed".into())
         }
@@ -109,6 +151,9 @@ impl Capped {
 
 impl std::io::Write for Capped {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if let Some(late) = over_budget() {
+            return Err(late);
+        }
         if self.buf.len() + data.len() > self.cap {
             return Err(std::io::Error::other(format!(
                 "output is larger than {} bytes",
@@ -144,6 +189,9 @@ mod tests {
                 "#each",
             ),
             ("{{#if}}", "does not compile"),
+            ("{{{comment.content}}}", "raw output"),
+            ("{{&discussion.title}}", "raw output"),
+            ("{{#if x}}{{{bold x}}}{{/if}}", "raw output"),
             ("   ", "empty"),
         ];
         for (src, why) in cases {
@@ -153,6 +201,37 @@ mod tests {
         assert!(validate(&"x".repeat(MAX_LEN + 1))
             .unwrap_err()
             .contains("limit is 3000"));
+    }
+
+    #[test]
+    fn a_template_past_its_time_budget_stops_with_the_reason() {
+        let renderer = crate::render::Renderer::load(None).unwrap();
+        let scope = crate::hub::Scope::parse("discussion.comment").unwrap();
+        let event = crate::render::samples::largest(&scope);
+        // No output to cap: only the budget stops 2,500 × 50 excerpts of a 4 KB comment.
+        let slow = "{{#if (excerpt comment.content 4000)}}{{/if}}".repeat(50);
+        let src =
+            format!("x{{{{#each refs}}}}{{{{#each ../refs}}}}{slow}{{{{/each}}}}{{{{/each}}}}");
+        validate(&src).unwrap();
+        let err = renderer
+            .render_source(&src, &scope, &event, crate::route::Platform::Slack)
+            .unwrap_err();
+        assert!(err.contains("took longer than 200 ms"), "{err}");
+    }
+
+    #[test]
+    fn hub_lists_and_texts_reach_templates_capped() {
+        let scope = crate::hub::Scope::parse("repo.content").unwrap();
+        let mut event = crate::render::samples::largest(&scope);
+        let long = format!("refs/heads/{}", "b".repeat(10_000));
+        event.refs = (0..5000)
+            .map(|_| crate::hub::event::RefUpdate::new(&long, None, None))
+            .collect();
+        let ctx = crate::render::context::build(&event, &scope);
+        assert_eq!(ctx["refs"].as_array().unwrap().len(), 50);
+        assert_eq!(ctx["ref_count"], 5000);
+        let name = ctx["refs"][0]["name"].as_str().unwrap().chars().count();
+        assert_eq!(name, crate::render::context::TEXT_CAP);
     }
 
     #[test]

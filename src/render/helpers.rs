@@ -8,7 +8,7 @@ use super::limits;
 use crate::route::Platform;
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, HelperResult, Output, RenderContext, RenderError,
-    ScopedJson,
+    RenderErrorReason, ScopedJson,
 };
 use serde_json::Value;
 
@@ -44,6 +44,7 @@ impl HelperDef for MarkupHelper {
         _: &mut RenderContext<'reg, 'rc>,
         out: &mut dyn Output,
     ) -> HelperResult {
+        stop_if_late()?;
         let MarkupHelper(p, kind) = *self;
         let s = match kind {
             Markup::Bold => escape::bold(p, &param(h, 0)),
@@ -74,8 +75,17 @@ impl HelperDef for ValueHelper {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
+        stop_if_late()?;
         let args: Vec<String> = (0..h.params().len()).map(|i| param(h, i)).collect();
         Ok(ScopedJson::Derived(Value::String((self.0)(&args))))
+    }
+}
+
+/// A helper call past the template's time budget ends the render.
+fn stop_if_late() -> Result<(), RenderError> {
+    match super::custom::over_budget() {
+        Some(late) => Err(RenderErrorReason::IOError(late).into()),
+        None => Ok(()),
     }
 }
 

@@ -166,6 +166,7 @@ impl Renderer {
         platform: Platform,
     ) -> Result<Message, String> {
         custom::validate(source)?;
+        let _budget = custom::Budget::start(custom::TIME_BUDGET);
         let ctx = context::build(event, scope);
         let wrapped = handlebars::Context::wraps(&ctx).map_err(|e| e.to_string())?;
         let mut out = custom::Capped::new(custom::OUTPUT_CAP);

@@ -3,29 +3,6 @@
 use crate::helpers::*;
 use serde_json::{json, Value};
 
-fn subscribe(target: &str) -> Value {
-    json!({ "type": 1, "name": "subscribe", "options": [{ "type": 3, "name": "target", "value": target }] })
-}
-
-/// A `/herald <name>` subcommand without options.
-fn command(name: &str) -> Value {
-    json!({ "type": 1, "name": name })
-}
-
-fn with_option(sub: &mut Value, option: Value) {
-    sub["options"].as_array_mut().unwrap().push(option);
-}
-
-async fn answer(app: &TestApp, body: &Value) -> Value {
-    let resp = app.discord(body).await;
-    assert_eq!(resp.status(), 200);
-    resp.json().await.unwrap()
-}
-
-fn content(answer: &Value) -> &str {
-    answer["data"]["content"].as_str().unwrap_or_default()
-}
-
 const PUBLIC_PUSH: &str = "hf/assembled-v3-repo-content-update.json";
 
 fn private(file: &str) -> Vec<u8> {
@@ -225,44 +202,12 @@ async fn follow_from_workspace_and_operator(app: &TestApp) {
         .await;
 }
 
-fn setup(rotate: bool) -> Value {
-    json!({ "type": 1, "name": "setup", "options": [{ "type": 5, "name": "rotate", "value": rotate }] })
-}
-
-/// The endpoint path and secret from a setup answer.
-fn endpoint_of(answer: &Value) -> (String, String) {
-    let text = content(answer);
-    let url = text.split("URL: ").nth(1).unwrap().lines().next().unwrap();
-    let secret = text
-        .split("Secret: ")
-        .nth(1)
-        .unwrap()
-        .lines()
-        .next()
-        .unwrap();
-    (
-        url.split("/webhooks/hf/").nth(1).unwrap().to_string(),
-        secret.to_string(),
-    )
-}
-
 /// The status of a public push posted to a workspace endpoint.
 async fn status_at(app: &TestApp, id: &str, secret: &str) -> u16 {
     post_endpoint(app, id, secret, &fixture(PUBLIC_PUSH))
         .await
         .status()
         .as_u16()
-}
-
-async fn post_endpoint(app: &TestApp, id: &str, secret: &str, body: &[u8]) -> reqwest::Response {
-    app.client
-        .post(format!("{}/webhooks/hf/{id}", app.address))
-        .header("X-Webhook-Secret", secret)
-        .header("Content-Type", "application/json")
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -323,17 +268,6 @@ async fn rotation_with_no_grace_refuses_the_old_secret_at_once() {
 fn template(action: &str, scope: &str) -> Value {
     json!({ "type": 2, "name": "template", "options": [{ "type": 1, "name": action,
         "options": [{ "type": 3, "name": "scope", "value": scope }] }] })
-}
-
-fn modal_submit(scope: &str, text: &str) -> Value {
-    let mut body = fixture_json("discord/interaction_modal_submit_legacy_action_row_COMPOSED.json");
-    body["guild_id"] = json!(GUILD);
-    body["channel_id"] = json!(GUILD_CHANNEL);
-    body["member"]["permissions"] = json!(MANAGE_GUILD);
-    body["data"]["custom_id"] = json!(format!("herald:template:{scope}:0"));
-    body["data"]["components"][0]["components"][0]["custom_id"] = json!("body");
-    body["data"]["components"][0]["components"][0]["value"] = json!(text);
-    body
 }
 
 #[tokio::test]

@@ -617,6 +617,7 @@ impl TestApp {
 /// A `/herald` interaction from the composed subcommand fixture, in guild G1, channel C1.
 pub fn interaction(permissions: &str, sub: Value) -> Value {
     let mut body = fixture_json("discord/interaction_application_command_subcommand_COMPOSED.json");
+    body["id"] = json!(unique_id());
     body["guild_id"] = json!(GUILD);
     body["channel_id"] = json!(GUILD_CHANNEL);
     body["application_id"] = json!("app-1");
@@ -624,6 +625,13 @@ pub fn interaction(permissions: &str, sub: Value) -> Value {
     body["data"] =
         json!({ "type": 1, "name": "herald", "id": "771825006014889984", "options": [sub] });
     body
+}
+
+/// A fresh snowflake-like id: Discord gives every interaction its own.
+pub fn unique_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("{}", 900_000_000_000_000_000u64 + n)
 }
 
 pub const GUILD: &str = "290926798626357999";
@@ -690,4 +698,78 @@ pub fn terminate(mut child: std::process::Child) {
         .unwrap();
     assert!(status.success());
     assert!(child.wait().unwrap().success(), "SIGTERM stops it cleanly");
+}
+
+// Discord commands, as the tests type them.
+
+pub fn subscribe(target: &str) -> Value {
+    json!({ "type": 1, "name": "subscribe", "options": [{ "type": 3, "name": "target", "value": target }] })
+}
+
+/// A `/herald <name>` subcommand without options.
+pub fn command(name: &str) -> Value {
+    json!({ "type": 1, "name": name })
+}
+
+pub fn with_option(sub: &mut Value, option: Value) {
+    sub["options"].as_array_mut().unwrap().push(option);
+}
+
+pub async fn answer(app: &TestApp, body: &Value) -> Value {
+    let resp = app.discord(body).await;
+    assert_eq!(resp.status(), 200);
+    resp.json().await.unwrap()
+}
+
+pub fn content(answer: &Value) -> &str {
+    answer["data"]["content"].as_str().unwrap_or_default()
+}
+
+pub fn setup(rotate: bool) -> Value {
+    json!({ "type": 1, "name": "setup", "options": [{ "type": 5, "name": "rotate", "value": rotate }] })
+}
+
+/// The endpoint path and secret from a setup answer.
+pub fn endpoint_of(answer: &Value) -> (String, String) {
+    let text = content(answer);
+    let url = text.split("URL: ").nth(1).unwrap().lines().next().unwrap();
+    let secret = text
+        .split("Secret: ")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap();
+    (
+        url.split("/webhooks/hf/").nth(1).unwrap().to_string(),
+        secret.to_string(),
+    )
+}
+
+pub async fn post_endpoint(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+    body: &[u8],
+) -> reqwest::Response {
+    app.client
+        .post(format!("{}/webhooks/hf/{id}", app.address))
+        .header("X-Webhook-Secret", secret)
+        .header("Content-Type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn modal_submit(scope: &str, text: &str) -> Value {
+    let mut body = fixture_json("discord/interaction_modal_submit_legacy_action_row_COMPOSED.json");
+    body["id"] = json!(unique_id());
+    body["guild_id"] = json!(GUILD);
+    body["channel_id"] = json!(GUILD_CHANNEL);
+    body["member"]["permissions"] = json!(MANAGE_GUILD);
+    body["data"]["custom_id"] = json!(format!("herald:template:{scope}:0"));
+    body["data"]["components"][0]["components"][0]["custom_id"] = json!("body");
+    body["data"]["components"][0]["components"][0]["value"] = json!(text);
+    body
 }

@@ -10,5 +10,6 @@ mod lanes;
 mod messages;
 mod props;
 mod routing;
+mod security;
 mod slack;
 mod webhook;

@@ -4,7 +4,7 @@ use super::{block, owns, plain};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply, TemplateAction};
 use crate::hub::Scope;
 use crate::render::context::LIST_CAP;
-use crate::render::{custom, samples, Message};
+use crate::render::{custom, samples, Message, Renderer};
 use crate::route::Platform;
 use crate::store::{now_ms, subscriptions, templates};
 
@@ -95,17 +95,31 @@ fn show_message(p: Platform, msg: &Message) -> String {
 /// Renders `source` against the real sample of its scope on every platform, so that a
 /// template that works in Slack but breaks in Discord is caught before it is saved; and
 /// against the largest event a template can see, so that none can blow up later.
-fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result<String, String> {
+/// It runs on a blocking thread, like every render of a user's template.
+async fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result<String, String> {
+    let (renderer, source, name) = (chat.renderer.clone(), source.to_string(), name.to_string());
+    let platform = actor.platform;
+    tokio::task::spawn_blocking(move || try_preview(&renderer, platform, &source, &name))
+        .await
+        .map_err(internal)?
+}
+
+fn try_preview(
+    renderer: &Renderer,
+    platform: Platform,
+    source: &str,
+    name: &str,
+) -> Result<String, String> {
     let scope = sample_scope(name);
     let event = samples::event(&scope);
     let mut shown = String::new();
     for p in [Platform::Discord, Platform::Slack, Platform::Console] {
-        let msg = chat.renderer.render_source(source, &scope, &event, p)?;
-        if p == actor.platform {
+        let msg = renderer.render_source(source, &scope, &event, p)?;
+        if p == platform {
             shown = show_message(p, &msg);
         }
     }
-    chat.renderer
+    renderer
         .render_source(source, &scope, &samples::largest(&scope), Platform::Discord)
         .map_err(|e| {
             format!(
@@ -133,13 +147,15 @@ pub async fn run(
             block(actor.platform, &source)
         ))),
         TemplateAction::Preview => {
-            let shown = preview(chat, actor, &source, &slot.name).map_err(|e| {
-                format!(
-                    "The {kind} template for {} fails: {}",
-                    plain(actor, &slot.name),
-                    plain(actor, &e)
-                )
-            })?;
+            let shown = preview(chat, actor, &source, &slot.name)
+                .await
+                .map_err(|e| {
+                    format!(
+                        "The {kind} template for {} fails: {}",
+                        plain(actor, &slot.name),
+                        plain(actor, &e)
+                    )
+                })?;
             Ok(Reply::Text(format!(
                 "Preview of the {kind} template for {}, with a real sample event:\n{shown}",
                 plain(actor, &slot.name)
@@ -184,7 +200,7 @@ pub async fn save(
     chat.may_change(actor)?;
     let slot = slot(chat, actor, scope, subscription).await?;
     custom::validate(body).map_err(|e| format!("Not saved: {}", plain(actor, &e)))?;
-    let shown = preview(chat, actor, body, &slot.name).map_err(|e| {
+    let shown = preview(chat, actor, body, &slot.name).await.map_err(|e| {
         format!(
             "Not saved: the template fails on a real sample event: {}",
             plain(actor, &e)
