@@ -27,6 +27,7 @@ pub struct Settings {
     pub templates: Templates,
     pub delivery: Delivery,
     pub chat: Chat,
+    pub limits: Limits,
     pub subscriptions: Vec<DeclaredSubscription>,
 }
 
@@ -199,6 +200,37 @@ impl Default for Chat {
     }
 }
 
+/// The server's protections against clients and tenants (README, "Security model").
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Limits {
+    /// A client must send a request's headers within this (idle keep-alive connections too).
+    pub header_timeout_ms: u64,
+    /// Open connections at most; past it, the oldest idle connection is closed.
+    pub max_connections: usize,
+    /// Request bodies being read at once may take at most this many bytes in all.
+    pub body_memory_bytes: usize,
+    /// Events one webhook endpoint may store per UTC day.
+    pub endpoint_events_per_day: u64,
+    /// Bytes of events one webhook endpoint may store per UTC day.
+    pub endpoint_bytes_per_day: u64,
+    /// Subscriptions one Discord server or Slack workspace may have.
+    pub subscriptions_per_workspace: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout_ms: 10_000,
+            max_connections: 4096,
+            body_memory_bytes: 64 * 1024 * 1024,
+            endpoint_events_per_day: 20_000,
+            endpoint_bytes_per_day: 200 * 1024 * 1024,
+            subscriptions_per_workspace: 200,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeclaredSubscription {
     pub target: String,
@@ -299,6 +331,16 @@ impl Settings {
         }
         if self.server.body_limit < 1024 {
             anyhow::bail!("server.body_limit must be at least 1024 bytes");
+        }
+        let l = &self.limits;
+        if !(100..=30_000).contains(&l.header_timeout_ms) {
+            anyhow::bail!("limits.header_timeout_ms must be between 100 and 30000");
+        }
+        if l.max_connections < 16 {
+            anyhow::bail!("limits.max_connections must be at least 16");
+        }
+        if l.body_memory_bytes < self.server.body_limit {
+            anyhow::bail!("limits.body_memory_bytes must be at least server.body_limit");
         }
         if self.delivery.max_attempts < 1 {
             anyhow::bail!("delivery.max_attempts must be at least 1");

@@ -19,6 +19,9 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     worker: Worker,
+    limits: crate::config::Limits,
+    /// How long requests in flight may take to finish when the server stops.
+    drain: Duration,
 }
 
 /// The one HTTP client for every outbound call, with timeouts.
@@ -108,9 +111,12 @@ impl Application {
             router: http::router(
                 state,
                 settings.server.body_limit,
+                settings.limits.body_memory_bytes,
                 Duration::from_millis(settings.server.request_timeout_ms),
             ),
             worker,
+            limits: settings.limits.clone(),
+            drain: Duration::from_millis(settings.server.request_timeout_ms + 1000),
         })
     }
 
@@ -127,13 +133,19 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let worker = tokio::spawn(self.worker.run(stop_rx));
         tracing::info!(address = %addr, "herald ready on http://{addr}");
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                tracing::info!("shutting down");
-                let _ = stop_tx.send(true);
-            })
-            .await?;
+        let stopped = async move {
+            shutdown.await;
+            tracing::info!("shutting down");
+            let _ = stop_tx.send(true);
+        };
+        http::serve::serve(
+            self.listener,
+            self.router,
+            &self.limits,
+            self.drain,
+            stopped,
+        )
+        .await;
         if tokio::time::timeout(Duration::from_secs(15), worker)
             .await
             .is_err()

@@ -1,8 +1,10 @@
 //! The HTTP surface: the Hub's webhook and health endpoints.
 
+mod budget;
 mod chat;
 mod error;
 mod health;
+pub mod serve;
 mod webhook;
 
 pub use error::ApiError;
@@ -30,9 +32,10 @@ pub struct AppState {
     pub discord_verifier: Option<serenity::interactions_endpoint::Verifier>,
 }
 
-/// Every endpoint has a body limit and a time limit; a wrong method or path is answered in
-/// JSON like every other refusal.
-pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
+/// Every endpoint has a body limit, a share of the memory for bodies and a time limit; a
+/// wrong method or path is answered in JSON like every other refusal.
+pub fn router(state: AppState, body_limit: usize, body_memory: usize, timeout: Duration) -> Router {
+    let budget = budget::BodyBudget::new(body_memory, body_limit);
     // Shared, not cloned per request.
     let state = Arc::new(state);
     let no = error::method_not_allowed;
@@ -53,6 +56,9 @@ pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
         .route("/metrics", get(health::metrics).fallback(no))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(move |req, next| {
+            budget::reserve(budget.clone(), req, next)
+        }))
         .layer(axum::middleware::from_fn(move |req, next| {
             error::time_limit(timeout, req, next)
         }))

@@ -6,8 +6,7 @@ use crate::ingest::{Accepted, IngestError};
 use crate::route::Origin;
 use crate::store::{endpoints, now_ms};
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::{json, Value};
@@ -35,23 +34,18 @@ fn json_content_type(headers: &HeaderMap) -> bool {
 /// `POST /webhooks/hf`: the operator's webhook.
 pub async fn hub(
     State(state): State<Arc<AppState>>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let check = state
-        .secrets
-        .check(given_secret(&headers, query.as_deref()).as_deref());
-    receive(&state, check, Origin::Operator, &headers, body).await
+    let given = given_secret(req.headers(), req.uri().query());
+    let check = state.secrets.check(given.as_deref());
+    receive(&state, check, Origin::Operator, req).await
 }
 
 /// `POST /webhooks/hf/{endpoint_id}`: a workspace's own webhook, with its own secret.
 pub async fn workspace(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let ep = endpoints::get(&state.store.pool, &id)
         .await
@@ -68,30 +62,20 @@ pub async fn workspace(
                 "no such webhook endpoint; `setup` in Discord or Slack shows yours",
             )
         })?;
-    let check = ep.check(
-        given_secret(&headers, query.as_deref()).as_deref(),
-        now_ms(),
-    );
-    receive(
-        &state,
-        check,
-        Origin::Workspace(ep.workspace),
-        &headers,
-        body,
-    )
-    .await
+    let given = given_secret(req.headers(), req.uri().query());
+    let check = ep.check(given.as_deref(), now_ms());
+    receive(&state, check, Origin::Workspace(ep.workspace), req).await
 }
 
-/// Checks the secret, then the body, then stores the event and answers with its id.
-/// Every outcome is counted in the metrics.
+/// Checks the secret, then reads and checks the body (never before: a stranger's body is
+/// not read), then stores the event and answers with its id. Every outcome is counted.
 async fn receive(
     state: &AppState,
     check: SecretCheck,
     origin: Origin,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    match accept(state, check, &origin, headers, body).await {
+    match accept(state, check, &origin, req).await {
         Ok(accepted) => {
             let e = &accepted.event;
             let scope = if e.scope.is_known() {
@@ -121,8 +105,7 @@ async fn accept(
     state: &AppState,
     check: SecretCheck,
     origin: &Origin,
-    headers: &HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    req: Request,
 ) -> Result<Accepted, Refusal> {
     let refuse = |status, msg: &str, outcome| (ApiError::new(status, msg), outcome);
     match check {
@@ -139,7 +122,15 @@ async fn accept(
             ))
         }
     }
-    let body = body.map_err(|e| {
+    if !json_content_type(req.headers()) {
+        let msg = "content type must be application/json";
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            msg,
+            "bad_content_type",
+        ));
+    }
+    let body = Bytes::from_request(req, &()).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -154,14 +145,6 @@ async fn accept(
             )
         }
     })?;
-    if !json_content_type(headers) {
-        let msg = "content type must be application/json";
-        return Err(refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            msg,
-            "bad_content_type",
-        ));
-    }
     state
         .ingest
         .submit(origin.clone(), body)

@@ -68,3 +68,102 @@ async fn a_quadratic_template_on_a_huge_push_stalls_nobody() {
     let d = app.settled(attacked).await;
     assert_eq!(d[0].status, "sent", "{d:?}");
 }
+
+/// The address of the app, for raw sockets.
+fn socket_addr(app: &TestApp) -> String {
+    app.address.trim_start_matches("http://").to_string()
+}
+
+/// Waits for the server to close the socket; what it sent before, as text.
+async fn until_closed(s: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
+    use tokio::io::AsyncReadExt;
+    let mut got = Vec::new();
+    let mut buf = [0u8; 1024];
+    let read_all = async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(within, read_all).await.ok()?;
+    Some(String::from_utf8_lossy(&got).into_owned())
+}
+
+#[tokio::test]
+async fn idle_and_half_sent_connections_are_closed_and_health_still_answers() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| {
+        s.limits.header_timeout_ms = 1000;
+        s.limits.max_connections = 100;
+    })
+    .await;
+    let mut idle = Vec::new();
+    for _ in 0..300 {
+        let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+            .await
+            .unwrap();
+        s.write_all(b"POST /webhooks/hf HTTP/1.1\r\nHost: x\r\nX-Webh")
+            .await
+            .unwrap();
+        idle.push(s);
+    }
+    let health = app.client.get(format!("{}/healthz", app.address));
+    let resp = health.timeout(Duration::from_secs(5)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    for (i, s) in idle.iter_mut().enumerate() {
+        let closed = until_closed(s, Duration::from_secs(5)).await;
+        assert!(closed.is_some(), "connection {i} is still open");
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_secret_is_refused_before_the_body_is_read() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| s.server.request_timeout_ms = 30_000).await;
+    let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+        .await
+        .unwrap();
+    let head = "POST /webhooks/hf HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+                X-Webhook-Secret: wrong\r\nContent-Length: 1000000\r\n\r\n{\"a\":";
+    s.write_all(head.as_bytes()).await.unwrap();
+    // The body never comes: waiting for it would end in a 408 after 30 s.
+    let answer = until_closed(&mut s, Duration::from_secs(5)).await;
+    let answer = answer.expect("answered at once");
+    assert!(answer.starts_with("HTTP/1.1 403"), "{answer}");
+    assert!(answer.contains("wrong secret"), "{answer}");
+}
+
+#[tokio::test]
+async fn bodies_in_flight_share_a_bounded_amount_of_memory() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| s.limits.body_memory_bytes = 2560 * 1024).await;
+    // Two valid uploads of 1 MiB that stall after their first bytes hold 2 MiB.
+    let mut stalled = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+            .await
+            .unwrap();
+        let head = format!(
+            "POST /webhooks/hf HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             X-Webhook-Secret: {SECRET}\r\nContent-Length: 1048576\r\n\r\n{{\"a\":"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        stalled.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let big = vec![b' '; 1024 * 1024];
+    let resp = app.post_webhook(&big).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(resp.headers()["retry-after"], "1");
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"].as_str().unwrap().contains("bodies in flight"),
+        "{body}"
+    );
+    // A small event still fits, and health needs no body at all.
+    event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    drop(stalled);
+}
