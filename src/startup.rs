@@ -72,11 +72,12 @@ impl Application {
         let wake = Arc::new(Notify::new());
         let http = http_client(settings)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
+        let senders = Arc::new(senders(settings, &http));
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),
             renderer: renderer.clone(),
-            senders: Arc::new(senders(settings, &http)),
+            senders: senders.clone(),
             wake: wake.clone(),
             policy: RetryPolicy {
                 max_attempts: d.max_attempts,
@@ -93,6 +94,7 @@ impl Application {
             settings: Arc::new(settings.clone()),
             wake: wake.clone(),
             http,
+            senders,
         };
         let state = AppState {
             store: store.clone(),
@@ -131,6 +133,10 @@ impl Application {
     ) -> anyhow::Result<()> {
         let addr = self.listener.local_addr()?;
         let (stop_tx, stop_rx) = watch::channel(false);
+        let (store, senders) = (self.worker.store.clone(), self.worker.senders.clone());
+        tokio::spawn(
+            async move { crate::chat::audit::check_stored_channels(&store, &senders).await },
+        );
         let worker = tokio::spawn(self.worker.run(stop_rx));
         tracing::info!(address = %addr, "herald ready on http://{addr}");
         let stopped = async move {

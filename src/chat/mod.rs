@@ -1,6 +1,7 @@
 //! Chat commands: one core (grammar, validation, replies) with a Discord front, a Slack
 //! front and the CLI. Every reply says exactly what is now active, or how to fix a mistake.
 
+pub mod audit;
 pub mod command;
 mod commands;
 pub mod discord;
@@ -29,6 +30,9 @@ pub struct Actor {
     pub user: String,
     /// Manage Server on Discord, a workspace admin on Slack, or the operator.
     pub admin: bool,
+    /// Channel ids the platform itself vouched for as the workspace's (Discord's resolved
+    /// channel options); others are checked with the platform before they are used.
+    pub vouched: Vec<String>,
 }
 
 impl Actor {
@@ -42,6 +46,7 @@ impl Actor {
                 std::env::var("USER").unwrap_or_else(|_| "operator".into())
             ),
             admin: true,
+            vouched: vec![],
         }
     }
 }
@@ -83,6 +88,8 @@ pub struct Chat {
     pub wake: Arc<Notify>,
     /// For replies that go through the platforms' APIs (follow-ups, modals, user lookups).
     pub http: reqwest::Client,
+    /// The platforms' senders, which also say whose a channel is.
+    pub senders: Arc<crate::deliver::Senders>,
 }
 
 impl Chat {

@@ -158,6 +158,7 @@ async fn actor(
         channel: channel.and_then(|c| Channel::parse(&format!("slack:{c}")).ok()),
         user: id,
         admin,
+        vouched: vec![],
     }
 }
 

@@ -4,17 +4,19 @@
 use crate::chat::{Actor, Chat, Command};
 use crate::config::Settings;
 use crate::render::Renderer;
-use crate::startup::http_client;
+use crate::startup::{http_client, senders};
 use crate::store::{subscriptions, Store};
 use std::sync::Arc;
 
 async fn chat(settings: &Settings) -> anyhow::Result<Chat> {
+    let http = http_client(settings)?;
     Ok(Chat {
         store: Store::open(&settings.database.url).await?,
         renderer: Arc::new(Renderer::load(Some(&settings.templates.dir))?),
         settings: Arc::new(settings.clone()),
         wake: Default::default(),
-        http: http_client(settings)?,
+        senders: Arc::new(senders(settings, &http)),
+        http,
     })
 }
 

@@ -84,6 +84,28 @@ impl GlobalLimit {
 }
 
 impl Discord {
+    /// The guild a channel belongs to; `None` when the bot cannot see it.
+    pub async fn channel_guild(&self, channel_id: &str) -> Result<Option<String>, String> {
+        let url = format!("{}/api/v10/channels/{channel_id}", self.api_base);
+        let resp = self
+            .http
+            .get(url)
+            .header("Authorization", format!("Bot {}", self.token))
+            .send()
+            .await
+            .map_err(|e| network_error("discord", e).reason().to_string())?;
+        match resp.status().as_u16() {
+            200 => {
+                let json: Value = resp.json().await.map_err(|e| e.to_string())?;
+                Ok(json["guild_id"].as_str().map(str::to_string))
+            }
+            403 | 404 => Ok(None),
+            other => Err(format!(
+                "discord: HTTP {other} when looking up channel {channel_id}"
+            )),
+        }
+    }
+
     pub fn new(http: reqwest::Client, api_base: &str, token: &str) -> Discord {
         Discord {
             http,

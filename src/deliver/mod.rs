@@ -131,6 +131,27 @@ impl Senders {
         }
     }
 
+    /// Whether `channel` belongs to `workspace` (`discord:<guild>`, `slack:<team>`), as the
+    /// platform says; `Err` when it could not be asked.
+    pub async fn is_of(&self, channel: &Channel, workspace: &str) -> Result<bool, String> {
+        let owners = match (channel.platform, &self.discord, &self.slack) {
+            (Platform::Discord, Some(d), _) => d
+                .channel_guild(&channel.id)
+                .await?
+                .map(|g| format!("discord:{g}"))
+                .into_iter()
+                .collect(),
+            (Platform::Slack, _, Some(s)) => s
+                .channel_teams(&channel.id)
+                .await?
+                .into_iter()
+                .map(|t| format!("slack:{t}"))
+                .collect(),
+            _ => vec![],
+        };
+        Ok(owners.iter().any(|o| o == workspace))
+    }
+
     /// Opens a thread under a posted message; `None` where threads are just replies to it
     /// (Slack: the message's `ts` is the thread) or do not exist (the console).
     pub async fn start_thread(

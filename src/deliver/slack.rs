@@ -45,6 +45,38 @@ pub fn body(channel_id: &str, msg: &Message) -> Value {
 }
 
 impl Slack {
+    /// The teams a channel is part of (several for a shared channel); none when the app
+    /// cannot see it.
+    pub async fn channel_teams(&self, channel_id: &str) -> Result<Vec<String>, String> {
+        let resp = self
+            .http
+            .get(format!("{}/conversations.info", self.api_base))
+            .bearer_auth(&self.token)
+            .query(&[("channel", channel_id)])
+            .send()
+            .await
+            .map_err(|e| network_error("slack", e).reason().to_string())?;
+        let json: Value = resp.json().await.map_err(|e| e.to_string())?;
+        let c = &json["channel"];
+        match json["error"].as_str() {
+            _ if json["ok"] == true => {
+                let mut teams: Vec<String> = c["shared_team_ids"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect();
+                teams.extend(c["context_team_id"].as_str().map(str::to_string));
+                Ok(teams)
+            }
+            Some("channel_not_found") => Ok(vec![]),
+            other => Err(format!(
+                "slack: {}",
+                other.unwrap_or("conversations.info failed")
+            )),
+        }
+    }
+
     pub fn new(http: reqwest::Client, api_base: &str, token: &str, interval: Duration) -> Slack {
         Slack {
             http,

@@ -105,27 +105,15 @@ pub async fn add(
     new: &NewSubscription,
     now: i64,
 ) -> anyhow::Result<(Subscription, Added)> {
-    let (kind, repo_type, match_key) = key(&new.target);
-    let existing: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {COLUMNS} FROM subscriptions
-         WHERE target_kind = ? AND repo_type = ? AND match_key = ? AND channel = ?"
-    ))
-    .bind(kind)
-    .bind(&repo_type)
-    .bind(&match_key)
-    .bind(new.channel.to_string())
-    .fetch_optional(&mut *conn)
-    .await?;
-    let (id, added) = match existing {
-        Some(row) => {
-            let old = row.into_subscription()?;
+    let (id, added) = match own(conn, new).await? {
+        Some(old) => {
             let merged = merge_scopes(&old.scopes, &new.scopes);
             if merged == old.scopes && new.threads == old.threads && old.paused.is_none() {
                 return Ok((old, Added::Unchanged));
             }
             // Subscribing again also resumes a paused subscription.
             sqlx::query(
-                "UPDATE subscriptions SET scopes = ?, threads = ?, paused_reason = NULL, failures = 0 WHERE id = ?",
+                "UPDATE subscriptions SET scopes = ?, threads = ?, paused_reason = NULL, failures = 0, channel_checked = 1 WHERE id = ?",
             )
             .bind(join_scopes(&merged))
             .bind(new.threads.as_str())
@@ -141,6 +129,27 @@ pub async fn add(
         .fetch_one(&mut *conn)
         .await?;
     Ok((row.into_subscription()?, added))
+}
+
+/// The subscription of `new`'s owner that sends its target to its channel, if any. Only
+/// the owner's own: another owner's subscription to the same channel is never seen here.
+pub async fn own(
+    conn: &mut SqliteConnection,
+    new: &NewSubscription,
+) -> anyhow::Result<Option<Subscription>> {
+    let (kind, repo_type, match_key) = key(&new.target);
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM subscriptions
+         WHERE target_kind = ? AND repo_type = ? AND match_key = ? AND channel = ? AND workspace IS ?"
+    ))
+    .bind(kind)
+    .bind(&repo_type)
+    .bind(&match_key)
+    .bind(new.channel.to_string())
+    .bind(&new.workspace)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(Row::into_subscription).transpose()
 }
 
 /// Counts a delivery's outcome against its subscription: a success clears the count, and
@@ -185,14 +194,14 @@ async fn insert(
 ) -> sqlx::Result<i64> {
     let (kind, repo_type, match_key) = key(&new.target);
     let upsert = if replace {
-        "ON CONFLICT (target_kind, match_key, repo_type, channel)
+        "ON CONFLICT (target_kind, match_key, repo_type, channel, COALESCE(workspace, ''))
          DO UPDATE SET scopes = excluded.scopes, source = excluded.source, threads = excluded.threads"
     } else {
         ""
     };
     sqlx::query_scalar(&format!(
-        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by, threads)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) {upsert} RETURNING id"
+        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by, threads, channel_checked)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) {upsert} RETURNING id"
     ))
     .bind(new.target.to_string())
     .bind(kind)
@@ -238,6 +247,38 @@ pub async fn list_for(
     .fetch_all(pool)
     .await?;
     rows.into_iter().map(Row::into_subscription).collect()
+}
+
+/// How many subscriptions a workspace has.
+pub async fn count_for(conn: &mut SqliteConnection, workspace: &str) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM subscriptions WHERE workspace = ?")
+        .bind(workspace)
+        .fetch_one(conn)
+        .await
+}
+
+/// Workspace subscriptions whose channel was never confirmed to be of their workspace
+/// (stored before herald checked): `(id, workspace, channel)`.
+pub async fn unchecked(pool: &SqlitePool) -> sqlx::Result<Vec<(i64, String, String)>> {
+    sqlx::query_as(
+        "SELECT id, workspace, channel FROM subscriptions
+         WHERE channel_checked = 0 AND workspace IS NOT NULL ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Records the check of a subscription's channel: confirmed, or paused with the reason.
+pub async fn checked(pool: &SqlitePool, id: i64, refused: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE subscriptions SET channel_checked = 1,
+             paused_reason = COALESCE(?, paused_reason) WHERE id = ?",
+    )
+    .bind(refused)
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<Subscription>> {

@@ -88,7 +88,10 @@ async fn subscribing_another_channel_uses_the_typed_channel_option() {
         &mut sub,
         json!({ "type": 3, "name": "scope", "value": "discussion" }),
     );
-    let a = answer(&app, &interaction(MANAGE_GUILD, sub)).await;
+    let mut body = interaction(MANAGE_GUILD, sub);
+    body["data"]["resolved"] =
+        json!({ "channels": { "111111111111111111": { "id": "111111111111111111", "type": 0 } } });
+    let a = answer(&app, &body).await;
     assert!(content(&a).contains("discord\\:111111111111111111"), "{a}");
     assert!(content(&a).contains("scopes discussion"), "{a}");
 }

@@ -64,6 +64,8 @@ struct FakeState {
     kind: Kind,
     /// Slack users whom `users.info` reports as workspace admins.
     admins: Mutex<Vec<String>>,
+    /// Channel id → its guild (Discord) or team (Slack); others are unknown.
+    channels: Mutex<std::collections::HashMap<String, String>>,
     received: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Reply>>,
     /// Rate limit per channel, as the real APIs keep it: at most `n` messages per window.
@@ -213,6 +215,24 @@ async fn record(
                 json!({ "ok": true, "user": { "id": user, "is_admin": admin, "is_owner": false } }),
             )
         }
+        (Kind::Slack, "/conversations.info") => {
+            let id = query.split("channel=").nth(1).unwrap_or_default().to_string();
+            match s.channels.lock().unwrap().get(&id) {
+                Some(team) => Reply(
+                    200,
+                    vec![],
+                    json!({ "ok": true, "channel": { "id": id, "context_team_id": team, "shared_team_ids": [team] } }),
+                ),
+                None => Reply(200, vec![], json!({ "ok": false, "error": "channel_not_found" })),
+            }
+        }
+        (Kind::Discord, p) if p.starts_with("/api/v10/channels/") && !p.contains("/messages") && !p.contains("/threads") => {
+            let id = p.rsplit('/').next().unwrap_or_default().to_string();
+            match s.channels.lock().unwrap().get(&id) {
+                Some(guild) => Reply(200, vec![], json!({ "id": id, "type": 0, "guild_id": guild })),
+                None => Reply(404, vec![], json!({ "message": "Unknown Channel", "code": 10003 })),
+            }
+        }
         (Kind::Slack, "/views.open") => {
             Reply(200, vec![], json!({ "ok": true, "view": { "id": "V123" } }))
         }
@@ -249,6 +269,7 @@ impl FakeApi {
         let state = Arc::new(FakeState {
             kind,
             admins: Mutex::new(vec![]),
+            channels: Mutex::new(Default::default()),
             received: Mutex::new(vec![]),
             script: Mutex::new(VecDeque::new()),
             limit: Mutex::new(None),
@@ -352,6 +373,12 @@ impl FakeApi {
                 format!("{text}\n")
             })
             .collect()
+    }
+
+    /// Makes the platform report `channel` (an id) as one of `owner`'s (guild or team id).
+    pub fn own_channel(&self, channel: &str, owner: &str) {
+        let mut channels = self.state.channels.lock().unwrap();
+        channels.insert(channel.to_string(), owner.to_string());
     }
 
     /// Makes `users.info` report this Slack user as a workspace admin.

@@ -167,3 +167,145 @@ async fn bodies_in_flight_share_a_bounded_amount_of_memory() {
     assert_eq!(app.get("/healthz").await.status(), 200);
     drop(stalled);
 }
+
+/// A payload file, moved to `name` and made private.
+fn private_as(file: &str, name: &str) -> Vec<u8> {
+    let mut p = fixture_json(file);
+    p["repo"]["name"] = json!(name);
+    p["repo"]["private"] = json!(true);
+    p.to_string().into_bytes()
+}
+
+async fn stored(app: &TestApp) -> Vec<herald::route::Subscription> {
+    herald::store::subscriptions::list(&app.store.pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_workspace_subscribing_in_the_operators_channel_gets_its_own_and_no_private_events() {
+    let app = spawn_app().await;
+    let here = format!("discord:{GUILD_CHANNEL}");
+    app.subscribe("acme/*", &here, &["repo.config"]).await;
+    let a = answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/*"))).await;
+    assert!(content(&a).starts_with("Subscribed"), "{a}");
+    let subs = stored(&app).await;
+    assert_eq!(subs.len(), 2, "{subs:?}");
+    let operators = subs.iter().find(|s| s.workspace.is_none()).unwrap();
+    assert_eq!(
+        operators.scopes.len(),
+        1,
+        "the operator's scopes are untouched"
+    );
+    // The guild's list shows only its own.
+    let listed = answer(&app, &interaction(MANAGE_GUILD, command("list"))).await;
+    assert!(!content(&listed).contains("repo.config"), "{listed}");
+
+    let private = private_as(
+        "hf/assembled-v3-discussion-comment-create.json",
+        "acme/secret",
+    );
+    let resp = app.post_webhook(&private).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["deliveries"], 0,
+        "a private discussion reaches nobody here: {body}"
+    );
+    let config = private_as(
+        "hf/assembled-v3-repo-config-update-private.json",
+        "acme/secret",
+    );
+    let id = event_id(app.post_webhook(&config).await).await;
+    let d = app.settled(id).await;
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].subscription_id, Some(operators.id), "{d:?}");
+}
+
+#[tokio::test]
+async fn a_workspace_cannot_name_a_channel_of_another_workspace() {
+    let app = spawn_app().await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/llama"))).await;
+    app.discord.own_channel(GUILD_CHANNEL, GUILD);
+    let mut sub = subscribe("acme/llama");
+    with_option(
+        &mut sub,
+        json!({ "type": 7, "name": "channel", "value": GUILD_CHANNEL }),
+    );
+    with_option(
+        &mut sub,
+        json!({ "type": 3, "name": "threads", "value": "none" }),
+    );
+    let a = answer(&app, &other_guild(sub)).await;
+    assert!(
+        content(&a).contains("is not a channel of this workspace"),
+        "{a}"
+    );
+    let subs = stored(&app).await;
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].threads.as_str(), "thread+channel", "unchanged");
+    assert!(!content(&a).contains(&format!("#{}", subs[0].id)), "{a}");
+
+    // Slack: a channel the platform places in another team is refused too.
+    let app = spawn_app().await;
+    app.slack.make_admin("U0ADMIN");
+    app.slack.own_channel("C0FOREIGN", "T2");
+    let a = app
+        .slack_command("U0ADMIN", "subscribe acme/llama <#C0FOREIGN|theirs>")
+        .await;
+    let text = a["text"].as_str().unwrap();
+    assert!(text.contains("is not a channel of this workspace"), "{a}");
+    assert!(stored(&app).await.is_empty());
+}
+
+#[tokio::test]
+async fn stored_subscriptions_to_foreign_channels_are_paused_at_start() {
+    let app = spawn_app().await;
+    app.slack.own_channel("C0MINE0001", "T1");
+    app.slack.own_channel("C0THEIRS01", "T2");
+    for (channel, workspace) in [
+        ("slack:C0MINE0001", "slack:T1"),
+        ("slack:C0THEIRS01", "slack:T1"),
+        ("discord:123456789012345678", "slack:T1"),
+    ] {
+        sqlx::query(
+            "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel,
+                 workspace, source, created_at, created_by, channel_checked)
+             VALUES ('acme/*', 'namespace', '', 'acme', '', ?, ?, 'slack', 0, 'old', 0)",
+        )
+        .bind(channel)
+        .bind(workspace)
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    }
+    let app = app.restart(|_| {}).await;
+    let mut paused = vec![];
+    for _ in 0..100 {
+        let subs = stored(&app).await;
+        paused = subs
+            .iter()
+            .map(|s| (s.channel.to_string(), s.paused.clone()))
+            .collect();
+        if paused.iter().filter(|(_, p)| p.is_some()).count() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(paused[0], ("slack:C0MINE0001".to_string(), None));
+    assert!(
+        paused[1]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("not of this workspace"),
+        "{paused:?}"
+    );
+    assert!(
+        paused[2]
+            .1
+            .as_deref()
+            .unwrap()
+            .contains("not of this workspace"),
+        "{paused:?}"
+    );
+}

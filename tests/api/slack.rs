@@ -134,6 +134,7 @@ async fn a_workspace_admin_subscribes_and_the_next_event_arrives_in_slack() {
 #[tokio::test]
 async fn a_named_channel_is_used_instead_of_this_one() {
     let app = app_with_admin().await;
+    app.slack.own_channel("C0999ZZZZZZ", "T1");
     let a = app
         .slack_command(ADMIN, "subscribe acme/llama <#C0999ZZZZZZ|releases>")
         .await;

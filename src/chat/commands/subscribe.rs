@@ -4,7 +4,7 @@ use super::{plain, resolve_channel};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::hub::Scope;
 use crate::route::subscription::Threads;
-use crate::route::Target;
+use crate::route::{Channel, Target};
 use crate::store::subscriptions::{self, Added, NewSubscription};
 use crate::store::{endpoints, now_ms};
 
@@ -38,6 +38,23 @@ pub async fn run(
         threads,
     };
     let mut conn = chat.store.pool.acquire().await.map_err(internal)?;
+    if let Some(ws) = &actor.workspace {
+        check_channel(chat, actor, &new.channel, ws).await?;
+        let cap = chat.settings.limits.subscriptions_per_workspace;
+        let had = subscriptions::count_for(&mut conn, ws)
+            .await
+            .map_err(internal)?;
+        let widens = subscriptions::own(&mut conn, &new)
+            .await
+            .map_err(internal)?
+            .is_some();
+        if had as usize >= cap && !widens {
+            return Err(format!(
+                "This workspace has {had} subscriptions, the most herald keeps for one (limits.subscriptions_per_workspace); \
+                 remove one first (list all shows them), or follow an owner with owner/* instead of each repo."
+            ));
+        }
+    }
     let (sub, added) = subscriptions::add(&mut conn, &new, now_ms())
         .await
         .map_err(internal)?;
@@ -57,4 +74,28 @@ pub async fn run(
         }
     }
     Ok(Reply::Text(text))
+}
+
+/// A channel other than the one typed in must be the workspace's own: vouched for by the
+/// platform in the request, or confirmed by asking it.
+async fn check_channel(
+    chat: &Chat,
+    actor: &Actor,
+    channel: &Channel,
+    ws: &str,
+) -> Result<(), String> {
+    if actor.channel.as_ref() == Some(channel) || actor.vouched.contains(&channel.id) {
+        return Ok(());
+    }
+    match chat.senders.is_of(channel, ws).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(format!(
+            "{} is not a channel of this workspace that herald can see; name one of this workspace's channels, or subscribe in the channel itself.",
+            plain(actor, &channel.to_string())
+        )),
+        Err(e) => {
+            tracing::warn!(error = %e, channel = %channel, "cannot check a channel's workspace");
+            Err("herald could not check that channel with the platform just now; please try again.".into())
+        }
+    }
 }

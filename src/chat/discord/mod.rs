@@ -161,6 +161,11 @@ fn actor(body: &Value) -> Option<Actor> {
             member["user"]["id"].as_str().unwrap_or("unknown")
         ),
         admin,
+        // Discord resolves a channel option only to a channel of the guild.
+        vouched: body["data"]["resolved"]["channels"]
+            .as_object()
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default(),
     })
 }
 
