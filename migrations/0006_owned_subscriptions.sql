@@ -55,6 +55,10 @@ CREATE TABLE seen_requests (
 );
 CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
 
+-- Bodies of events that reached nobody are dropped after a while; events before this id
+-- were looked at already.
+INSERT INTO meta (key, value) VALUES ('bodies_checked_to', 0);
+
 -- What each webhook endpoint stored per UTC day, against its budget.
 CREATE TABLE endpoint_usage (
     endpoint    TEXT    NOT NULL,           -- 'operator' or a workspace endpoint id

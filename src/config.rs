@@ -158,6 +158,9 @@ pub struct Delivery {
     pub slack_interval_ms: u64,
     /// Events and their deliveries are kept this many days (for `herald events` and replays).
     pub retention_days: u64,
+    /// The body of an event that reached no subscription is kept this many hours (for a
+    /// late `replay`); then only its metadata stays.
+    pub unfollowed_body_hours: u64,
 }
 
 impl Default for Delivery {
@@ -174,6 +177,7 @@ impl Default for Delivery {
             pause_after: 3,
             slack_interval_ms: 1000,
             retention_days: 30,
+            unfollowed_body_hours: 24,
         }
     }
 }

@@ -101,7 +101,13 @@ impl Application {
             secrets: settings.hub.secrets(),
             wake,
             chat,
-            ingest: crate::ingest::Ingest::start(store.clone()),
+            ingest: crate::ingest::Ingest::start(
+                store.clone(),
+                crate::ingest::budget::Budget {
+                    events_per_day: settings.limits.endpoint_events_per_day,
+                    bytes_per_day: settings.limits.endpoint_bytes_per_day,
+                },
+            ),
             metrics: metrics.clone(),
             discord_verifier: discord_verifier(settings)?,
         };

@@ -95,8 +95,22 @@ impl Worker {
         tracing::info!("delivery worker stopped");
     }
 
-    /// Forgets events older than the retention period, once their deliveries are done.
+    /// Forgets events older than the retention period, once their deliveries are done,
+    /// and the bodies of events nobody followed, sooner.
     async fn purge(&self) {
+        let pool = &self.store.pool;
+        let keep_ms = self.settings.unfollowed_body_hours as i64 * 3_600_000;
+        match events::drop_unfollowed_bodies(pool, now_ms() - keep_ms).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(events = n, "bodies of events nobody followed dropped"),
+            Err(e) => {
+                tracing::warn!(error = %e, "bodies of unfollowed events could not be dropped")
+            }
+        }
+        let yesterday = now_ms().div_euclid(crate::ingest::budget::DAY_MS) - 1;
+        if let Err(e) = crate::store::usage::purge(pool, yesterday).await {
+            tracing::warn!(error = %e, "old endpoint usage could not be purged");
+        }
         let keep_ms = self.settings.retention_days as i64 * 86_400_000;
         match events::purge(&self.store.pool, now_ms() - keep_ms).await {
             Ok(0) => {}

@@ -153,6 +153,7 @@ async fn accept(
             IngestError::Payload(e) => {
                 refuse(StatusCode::BAD_REQUEST, &e.to_string(), "bad_payload")
             }
+            IngestError::OverBudget(e) => refuse(StatusCode::TOO_MANY_REQUESTS, &e, "over_budget"),
             IngestError::Store(e) => {
                 tracing::error!(error = %e, "webhook not stored");
                 // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.

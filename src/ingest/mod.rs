@@ -5,6 +5,7 @@
 //! costs one disk flush per group, not one per event, and each answer still waits for its
 //! own commit.
 
+pub mod budget;
 mod writer;
 
 use crate::hub::{payload, Event};
@@ -31,6 +32,9 @@ pub enum IngestError {
     Payload(#[from] payload::PayloadError),
     #[error("storage failed: {0}")]
     Store(String),
+    /// The endpoint spent its daily budget.
+    #[error("{0}")]
+    OverBudget(String),
 }
 
 impl From<anyhow::Error> for IngestError {
@@ -53,14 +57,14 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    pub fn start(store: Store) -> Ingest {
+    pub fn start(store: Store, budget: budget::Budget) -> Ingest {
         let (jobs, rx) = mpsc::channel(4 * GROUP_MAX);
         // The writer is the bottleneck of a burst: it gets a thread of its own, so that it
         // never waits in line behind the request tasks. Called from within the runtime.
         let rt = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("herald-ingest".into())
-            .spawn(move || writer::run(store, rx, rt))
+            .spawn(move || writer::run(store, rx, rt, budget))
             .expect("a thread for the ingest writer");
         Ingest { jobs }
     }

@@ -3,6 +3,7 @@
 //! It runs on a thread of its own with its own SQLite connection, so that a group costs no
 //! hand-off between threads from the first insert to the last answer.
 
+use super::budget::{Budget, Budgets};
 use super::{Accepted, IngestError, Job, GROUP_MAX};
 use crate::route::{self, Origin, Subscription};
 use crate::store::direct::{DeliveryRow, Direct, EventRow};
@@ -15,9 +16,10 @@ use tokio::sync::mpsc;
 
 /// Runs until every sender is gone. `rt` serves the routing lookups, which go through
 /// the pool.
-pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle) {
+pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle, budget: Budget) {
     let mut direct: Option<Direct> = None;
     let mut cache = RouteCache::default();
+    let mut budgets = Budgets::new(budget);
     while let Some(first) = rx.blocking_recv() {
         let mut jobs = vec![first];
         while jobs.len() < GROUP_MAX {
@@ -25,6 +27,10 @@ pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle) {
                 Ok(job) => jobs.push(job),
                 Err(_) => break,
             }
+        }
+        jobs = within_budget(&store, &rt, &mut budgets, jobs);
+        if jobs.is_empty() {
+            continue;
         }
         let started = Instant::now();
         let items: Vec<Item> = jobs.iter().map(Job::item).collect();
@@ -46,6 +52,27 @@ pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle) {
             }
         }
     }
+}
+
+/// The jobs whose endpoints have budget left today; the others are answered here.
+fn within_budget(store: &Store, rt: &Handle, budgets: &mut Budgets, jobs: Vec<Job>) -> Vec<Job> {
+    let now = now_ms();
+    let mut kept = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let endpoint = job.origin.as_str();
+        let refused = match budgets.take(store, rt, endpoint, job.raw.len(), now) {
+            Ok(Ok(())) => None,
+            Ok(Err(why)) => Some(IngestError::OverBudget(why)),
+            Err(e) => Some(IngestError::Store(format!("{e:#}"))),
+        };
+        match refused {
+            None => kept.push(job),
+            Some(e) => {
+                let _ = job.reply.send(Err(e));
+            }
+        }
+    }
+    kept
 }
 
 fn answer(jobs: Vec<Job>, done: Vec<(i64, usize)>, started: Instant) {

@@ -26,6 +26,7 @@ pub struct Direct {
     version: Stmt,
     event: Stmt,
     delivery: Stmt,
+    usage: Stmt,
     db: Db,
 }
 
@@ -52,6 +53,11 @@ impl Direct {
             delivery: db.prepare(
                 "INSERT INTO deliveries (event_id, subscription_id, channel, due_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (event_id, channel) DO NOTHING",
+            )?,
+            usage: db.prepare(
+                "INSERT INTO endpoint_usage (endpoint, day, events, bytes) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (endpoint, day) DO UPDATE
+                 SET events = events + excluded.events, bytes = bytes + excluded.bytes",
             )?,
             db,
         })
@@ -103,6 +109,22 @@ impl Direct {
             s.bind_blob(8, e.raw)?;
             s.run(&self.db).context("cannot store an event")?;
             ids.push(self.db.last_insert_rowid());
+        }
+        // Each endpoint's use of its daily budget, counted with the events themselves.
+        let mut used: Vec<(&str, i64, i64)> = Vec::new();
+        for e in events {
+            match used.iter_mut().find(|u| u.0 == e.endpoint) {
+                Some(u) => (u.1, u.2) = (u.1 + 1, u.2 + e.raw.len() as i64),
+                None => used.push((e.endpoint, 1, e.raw.len() as i64)),
+            }
+        }
+        for (endpoint, count, bytes) in used {
+            let s = &mut self.usage;
+            s.bind_text(1, endpoint)?;
+            s.bind_i64(2, now.div_euclid(86_400_000))?;
+            s.bind_i64(3, count)?;
+            s.bind_i64(4, bytes)?;
+            s.run(&self.db).context("cannot count an endpoint's use")?;
         }
         for &(event, subscription, channel) in deliveries {
             let s = &mut self.delivery;

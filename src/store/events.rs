@@ -13,6 +13,11 @@ pub struct StoredEvent {
 
 impl StoredEvent {
     pub fn event(&self) -> anyhow::Result<Event> {
+        if self.raw.is_empty() {
+            anyhow::bail!(
+                "its body is no longer kept: no subscription followed it (delivery.unfollowed_body_hours)"
+            );
+        }
         Ok(payload::parse(&self.raw)?)
     }
 }
@@ -61,6 +66,39 @@ pub async fn purge(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<u64> {
     .bind(before)
     .execute(pool)
     .await?;
+    Ok(done.rows_affected())
+}
+
+/// Drops the bodies of events received before `before` that reached no subscription,
+/// keeping their metadata; returns how many. Each event is looked at once: a watermark in
+/// `meta` remembers where the last pass stopped.
+pub async fn drop_unfollowed_bodies(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<u64> {
+    let mut tx = pool.begin().await?;
+    let from: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'bodies_checked_to'")
+        .fetch_one(&mut *tx)
+        .await?;
+    let upto: i64 = sqlx::query_scalar(
+        "SELECT coalesce(
+             (SELECT id FROM events WHERE id >= ?1 AND received_at >= ?2 ORDER BY id LIMIT 1),
+             (SELECT max(id) + 1 FROM events), ?1)",
+    )
+    .bind(from)
+    .bind(before)
+    .fetch_one(&mut *tx)
+    .await?;
+    let done = sqlx::query(
+        "UPDATE events SET raw = x'' WHERE id >= ? AND id < ? AND length(raw) > 0
+         AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)",
+    )
+    .bind(from)
+    .bind(upto)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE meta SET value = ? WHERE key = 'bodies_checked_to'")
+        .bind(upto)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
     Ok(done.rows_affected())
 }
 

@@ -9,6 +9,7 @@ mod raw;
 pub mod subscriptions;
 pub mod templates;
 pub mod threads;
+pub mod usage;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

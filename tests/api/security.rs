@@ -309,3 +309,80 @@ async fn stored_subscriptions_to_foreign_channels_are_paused_at_start() {
         "{paused:?}"
     );
 }
+
+#[tokio::test]
+async fn an_endpoint_past_its_daily_budget_gets_a_429_and_nothing_is_stored() {
+    let app = spawn_app_with(|s| s.limits.endpoint_events_per_day = 3).await;
+    for _ in 0..3 {
+        event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    }
+    let resp = app.post_webhook(&fixture(PUBLIC_PUSH)).await;
+    assert_eq!(resp.status(), 429);
+    let body: Value = resp.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("limits.endpoint_events_per_day"), "{error}");
+    assert_eq!(app.events_stored().await, 3);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(metrics.contains("outcome=\"over_budget\"} 1"), "{metrics}");
+
+    // A workspace's endpoint has a budget of its own.
+    let (endpoint, secret) =
+        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let resp = post_endpoint(&app, &endpoint, &secret, &fixture(PUBLIC_PUSH)).await;
+    assert_eq!(resp.status(), 202);
+    // And a restart does not give the spent budget back.
+    let app = app.restart(|_| {}).await;
+    assert_eq!(app.post_webhook(&fixture(PUBLIC_PUSH)).await.status(), 429);
+}
+
+#[tokio::test]
+async fn bytes_count_against_the_budget_too() {
+    let size = fixture(PUBLIC_PUSH).len() as u64;
+    let app = spawn_app_with(|s| s.limits.endpoint_bytes_per_day = size * 2 + size / 2).await;
+    event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    let resp = app.post_webhook(&fixture(PUBLIC_PUSH)).await;
+    assert_eq!(resp.status(), 429);
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("endpoint_bytes_per_day"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn bodies_of_events_nobody_followed_are_dropped_and_their_metadata_kept() {
+    let app = spawn_app().await;
+    app.subscribe("some-user/some-repo", "console:team", &[])
+        .await;
+    let followed = event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    let mut other = fixture_json(PUBLIC_PUSH);
+    other["repo"]["name"] = json!("nobody/follows-this");
+    let unfollowed = event_id(app.post_webhook(other.to_string().as_bytes()).await).await;
+    app.settled(followed).await;
+    // Bodies are looked at when the worker starts, then hourly.
+    let app = app.restart(|s| s.delivery.unfollowed_body_hours = 0).await;
+    let get = |id| herald::store::events::get(&app.store.pool, id);
+    for _ in 0..100 {
+        if get(unfollowed).await.unwrap().unwrap().raw.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let gone = get(unfollowed).await.unwrap().unwrap();
+    assert!(gone.raw.is_empty(), "the body is dropped");
+    let why = gone.event().unwrap_err().to_string();
+    assert!(why.contains("no subscription followed it"), "{why}");
+    let kept = get(followed).await.unwrap().unwrap();
+    assert!(!kept.raw.is_empty() && kept.event().is_ok());
+    let listed = herald::cli::run(&app.settings, herald::cli::Command::Events { limit: 10 })
+        .await
+        .unwrap();
+    assert!(
+        listed.contains("nobody/follows-this"),
+        "metadata stays: {listed}"
+    );
+}

@@ -1,0 +1,24 @@
+//! What each webhook endpoint stored per UTC day (see ingest/budget.rs).
+
+use sqlx::SqlitePool;
+
+/// `(events, bytes)` stored by `endpoint` on `day` (days since 1970-01-01).
+pub async fn of(pool: &SqlitePool, endpoint: &str, day: i64) -> sqlx::Result<(u64, u64)> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT events, bytes FROM endpoint_usage WHERE endpoint = ? AND day = ?")
+            .bind(endpoint)
+            .bind(day)
+            .fetch_optional(pool)
+            .await?;
+    let (events, bytes) = row.unwrap_or_default();
+    Ok((events.max(0) as u64, bytes.max(0) as u64))
+}
+
+/// Forgets the days before `day`.
+pub async fn purge(pool: &SqlitePool, day: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM endpoint_usage WHERE day < ?")
+        .bind(day)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
