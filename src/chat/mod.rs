@@ -145,12 +145,17 @@ impl Chat {
     }
 }
 
-/// Whether a signed request's timestamp (unix seconds) is within `max_skew_s` of now, so
-/// that a captured request cannot be replayed later.
+/// How far ahead of our clock a signed request's timestamp may be.
+pub const FUTURE_SKEW_S: i64 = 60;
+
+/// Whether a signed request's timestamp (unix seconds) is at most `max_skew_s` old and at
+/// most [`FUTURE_SKEW_S`] ahead, so that a captured request cannot be replayed later (and
+/// replays within the window are caught by [`crate::store::seen`]).
 pub fn fresh(timestamp: &str, now_s: i64, max_skew_s: u64) -> bool {
-    timestamp
-        .parse::<i64>()
-        .is_ok_and(|t| now_s.abs_diff(t) <= max_skew_s)
+    timestamp.parse::<i64>().is_ok_and(|t| {
+        t <= now_s.saturating_add(FUTURE_SKEW_S)
+            && now_s.saturating_sub(t) <= max_skew_s.min(i64::MAX as u64) as i64
+    })
 }
 
 /// Internal failures are logged in full and answered briefly.

@@ -138,7 +138,7 @@ fn ephemeral(text: &str) -> Value {
 }
 
 fn escape(s: &str) -> String {
-    crate::render::escape::escape(Platform::Slack, s)
+    crate::render::escape::entities(s)
 }
 
 /// Who asked; admin status is looked up with `users.info` only when it matters.

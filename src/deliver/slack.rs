@@ -37,7 +37,8 @@ pub fn body(channel_id: &str, msg: &Message) -> Value {
         "text": cut(Platform::Slack, &msg.headline, SECTION_MAX),
         "blocks": [{
             "type": "section",
-            "text": { "type": "mrkdwn", "text": cut(Platform::Slack, &section, SECTION_MAX) }
+            // verbatim: nothing in the text is turned into a link or a mention by Slack.
+            "text": { "type": "mrkdwn", "text": cut(Platform::Slack, &section, SECTION_MAX), "verbatim": true }
         }],
         "unfurl_links": false,
         "unfurl_media": false,

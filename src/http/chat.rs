@@ -25,6 +25,28 @@ fn bad_signature() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "invalid request signature")
 }
 
+/// Refuses a verified request that was answered before (a replay within the window).
+async fn once(state: &AppState, key: String, timestamp: &str) -> Result<(), ApiError> {
+    let skew = state.chat.settings.chat.max_clock_skew_s as i64;
+    let ts: i64 = timestamp.parse().unwrap_or_default();
+    let until = ts.saturating_add(skew).saturating_mul(1000);
+    let now = crate::store::now_ms();
+    match crate::store::seen::first_time(&state.store.pool, &key, until, now).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this signed request was already received (a replay)",
+        )),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot record a chat request");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the request could not be recorded; try again",
+            ))
+        }
+    }
+}
+
 /// `POST /discord/interactions`
 pub async fn discord(
     State(state): State<Arc<AppState>>,
@@ -49,6 +71,9 @@ pub async fn discord(
             format!("body is not valid JSON: {e}"),
         )
     })?;
+    if let Some(id) = json["id"].as_str() {
+        once(&state, format!("discord:{id}"), ts).await?;
+    }
     let (answer, follow) = discord::handle(&state.chat, &json).await;
     if let Some(f) = follow {
         tokio::spawn(discord::follow_up(state.chat.clone(), f));
@@ -56,8 +81,8 @@ pub async fn discord(
     Ok(Json(answer))
 }
 
-/// Checks Slack's signature and decodes the form body.
-fn slack_form(
+/// Checks Slack's signature (and that the request is not a replay), and decodes the form.
+async fn slack_form(
     state: &AppState,
     headers: &HeaderMap,
     body: &[u8],
@@ -75,6 +100,7 @@ fn slack_form(
     if !slack::verify(secret, sig, ts, body, now_s(), skew) {
         return Err(bad_signature());
     }
+    once(state, format!("slack:{sig}"), ts).await?;
     Ok(url::form_urlencoded::parse(body).into_owned().collect())
 }
 
@@ -84,7 +110,7 @@ pub async fn slack_commands(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let form = slack_form(&state, &headers, &body)?;
+    let form = slack_form(&state, &headers, &body).await?;
     if form.get("ssl_check").is_some_and(|v| v == "1") {
         return Ok(Json(Value::Null));
     }
@@ -97,7 +123,7 @@ pub async fn slack_interactions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let form = slack_form(&state, &headers, &body)?;
+    let form = slack_form(&state, &headers, &body).await?;
     let payload: Value = form
         .get("payload")
         .and_then(|p| serde_json::from_str(p).ok())

@@ -6,6 +6,7 @@ pub mod endpoints;
 pub mod events;
 pub mod lookup;
 mod raw;
+pub mod seen;
 pub mod subscriptions;
 pub mod templates;
 pub mod threads;

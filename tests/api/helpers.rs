@@ -620,7 +620,7 @@ impl TestApp {
             .append_pair("user_id", user)
             .append_pair("command", "/herald")
             .append_pair("text", text)
-            .append_pair("trigger_id", "111.222.abc")
+            .append_pair("trigger_id", &format!("111.222.{}", unique_id()))
             .append_pair("response_url", &format!("{}/response/1", self.slack.base))
             .finish();
         let resp = self.slack_signed("/slack/commands", &form, now_s()).await;

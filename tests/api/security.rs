@@ -386,3 +386,59 @@ async fn bodies_of_events_nobody_followed_are_dropped_and_their_metadata_kept() 
         "metadata stays: {listed}"
     );
 }
+
+#[tokio::test]
+async fn a_signed_request_is_answered_once_and_never_from_the_future() {
+    let app = spawn_app().await;
+    let list = interaction(MANAGE_GUILD, command("list"));
+    let ts = now_s();
+    assert_eq!(app.discord_signed(&list, ts, |s| s).await.status(), 200);
+    let again = app.discord_signed(&list, ts, |s| s).await;
+    assert_eq!(again.status(), 401);
+    let body: Value = again.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("replay"), "{body}");
+    let ahead = interaction(MANAGE_GUILD, command("list"));
+    let resp = app.discord_signed(&ahead, now_s() + 290, |s| s).await;
+    assert_eq!(resp.status(), 401, "five minutes ahead is not fresh");
+
+    let form = "team_id=T1&channel_id=C0123ABCDEF&user_id=U1&command=%2Fherald&text=help";
+    let ts = now_s();
+    assert_eq!(
+        app.slack_signed("/slack/commands", form, ts).await.status(),
+        200
+    );
+    assert_eq!(
+        app.slack_signed("/slack/commands", form, ts).await.status(),
+        401
+    );
+}
+
+#[tokio::test]
+async fn hub_text_cannot_format_or_reorder_a_slack_message() {
+    let app = spawn_app().await;
+    app.subscribe("openai-community/gpt2", SLACK_CHANNEL, &[])
+        .await;
+    let mut p = fixture_json("hf/v3-discussion-create-pr.json");
+    p["discussion"]["title"] =
+        json!("*urgent* _now_ ~x~ `y` <!channel> evil\u{202E}txt.exe\u{2028}z");
+    event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
+    let post = &app.slack.wait_posts(1).await[0];
+    let section = &post.body["blocks"][0]["text"];
+    assert_eq!(section["verbatim"], true);
+    let text = section["text"].as_str().unwrap();
+    for bad in [
+        "*urgent*",
+        "_now_",
+        "~x~",
+        "`y`",
+        "<!channel>",
+        "\u{202E}",
+        "\u{2028}",
+    ] {
+        assert!(!text.contains(bad), "{bad:?} in {text:?}");
+    }
+    assert!(
+        text.contains("urgent") && text.contains("txt.exe z"),
+        "{text}"
+    );
+}

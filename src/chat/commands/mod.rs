@@ -16,9 +16,14 @@ pub fn help(actor: &Actor) -> String {
     format!("{intro}\n{}", block(actor.platform, USAGE))
 }
 
-/// Text from a user or the store, made inert for the actor's platform.
+/// Text from a user or the store, made inert for the actor's platform. On Slack the
+/// markers stay as typed (`acme/*` must read as itself): what is stored was validated,
+/// and a reply is seen only by the one who asked.
 pub fn plain(actor: &Actor, s: &str) -> String {
-    escape::escape(actor.platform, s)
+    match actor.platform {
+        Platform::Slack => escape::entities(s),
+        p => escape::escape(p, s),
+    }
 }
 
 /// A code block: nothing inside is formatted, and it cannot be closed early.
