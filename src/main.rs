@@ -7,7 +7,11 @@ use tracing_subscriber::EnvFilter;
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Cli::parse();
-    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_env("HERALD_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info"))
+        // The template engine logs the values it renders (private comments among them) at
+        // debug level: whatever HERALD_LOG asks, event content stays out of the log.
+        .add_directive("handlebars=warn".parse().expect("a valid directive"));
     let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

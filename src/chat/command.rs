@@ -15,9 +15,11 @@ pub enum Command {
     Unsubscribe {
         what: String,
     },
-    /// This channel's subscriptions, or the whole workspace's.
+    /// This channel's subscriptions, or the whole workspace's; one page of them in chat.
     List {
         everywhere: bool,
+        /// From 1.
+        page: usize,
     },
     Template {
         action: TemplateAction,
@@ -63,7 +65,7 @@ impl TemplateAction {
 pub const USAGE: &str = "\
 subscribe <target> [scope…] [#channel] [threads=none|thread|thread+channel]   follow a repo (owner/name, datasets/owner/name, a huggingface.co link), owner/* or *
 unsubscribe <id or target>               stop one
-list [all]                               this channel's subscriptions, or the whole workspace's
+list [all] [page N]                      this channel's subscriptions, or the whole workspace's
 template show|edit|preview|reset <scope> [subscription id]   change how messages look
 setup [rotate]                           this workspace's own Hub webhook (admins)
 test                                     post a sample message here
@@ -104,11 +106,21 @@ pub fn parse(text: &str) -> Result<Command, String> {
             }),
             _ => usage("unsubscribe needs one subscription id (see list) or target"),
         },
-        "list" | "ls" => match rest {
-            [] => Ok(Command::List { everywhere: false }),
-            ["all"] => Ok(Command::List { everywhere: true }),
-            _ => usage("list takes nothing, or all"),
-        },
+        "list" | "ls" => {
+            let (everywhere, rest) = match rest {
+                ["all", rest @ ..] => (true, rest),
+                rest => (false, rest),
+            };
+            let page = match rest {
+                [] => Some(1),
+                [n] | ["page", n] => n.parse().ok().filter(|n| *n >= 1),
+                _ => None,
+            };
+            match page {
+                Some(page) => Ok(Command::List { everywhere, page }),
+                None => usage("list takes nothing, all, and a page number (list all page 2)"),
+            }
+        }
         "template" => {
             let (Some(action), Some(scope)) = (
                 rest.first().and_then(|a| TemplateAction::parse(a)),
@@ -160,7 +172,17 @@ mod tests {
         assert_eq!(parse("").unwrap(), Command::Help);
         assert_eq!(
             parse("list all").unwrap(),
-            Command::List { everywhere: true }
+            Command::List {
+                everywhere: true,
+                page: 1
+            }
+        );
+        assert_eq!(
+            parse("list page 3").unwrap(),
+            Command::List {
+                everywhere: false,
+                page: 3
+            }
         );
         assert_eq!(
             parse("unsubscribe #4").unwrap(),

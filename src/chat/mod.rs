@@ -107,7 +107,9 @@ impl Chat {
                 commands::subscribe::run(self, actor, &target, &scopes, channel, threads).await
             }
             Command::Unsubscribe { what } => commands::unsubscribe::run(self, actor, &what).await,
-            Command::List { everywhere } => commands::list::run(self, actor, everywhere).await,
+            Command::List { everywhere, page } => {
+                commands::list::run(self, actor, everywhere, page).await
+            }
             Command::Template {
                 action,
                 scope,

@@ -132,7 +132,14 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
         }
         Command::Subscriptions { json: true } => subscriptions::list_json(settings).await,
         Command::Subscriptions { json: false } => {
-            subscriptions::run(settings, Chat::List { everywhere: true }).await
+            subscriptions::run(
+                settings,
+                Chat::List {
+                    everywhere: true,
+                    page: 1,
+                },
+            )
+            .await
         }
         Command::Discord(DiscordCommand::RegisterCommands { guild }) => {
             discord::register(settings, guild.as_deref()).await

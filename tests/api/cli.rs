@@ -1,6 +1,6 @@
 //! The command line, run as a user would run it: the real binary and a config file.
 
-use crate::helpers::{serve, serve_with, terminate};
+use crate::helpers::{serve, serve_env, serve_with, terminate};
 use std::path::Path;
 use std::process::Command;
 
@@ -281,4 +281,45 @@ async fn json_logs_carry_event_ids_as_fields() {
         .expect("a delivered line");
     assert_eq!(delivered["fields"]["event"], id);
     assert!(delivered["fields"]["delivery"].is_i64());
+}
+
+#[tokio::test]
+async fn no_log_level_shows_what_an_event_says() {
+    let dir = tempfile::tempdir().unwrap();
+    config(
+        dir.path(),
+        "[[subscriptions]]\ntarget = \"*\"\nchannel = \"console:ops\"\n",
+    );
+    let mut p: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures/hf/assembled-v3-discussion-comment-create.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    p["repo"]["private"] = serde_json::json!(true);
+    p["discussion"]["title"] = serde_json::json!("PRIVATE-TITLE-7f3a");
+    p["comment"]["content"] = serde_json::json!("PRIVATE-COMMENT-7f3a");
+    for level in ["trace", "handlebars=trace,herald=trace"] {
+        let (child, addr, logs) = serve_env(dir.path(), &[], &[("HERALD_LOG", level)]);
+        let resp = reqwest::Client::new()
+            .post(format!("{addr}/webhooks/hf"))
+            .header("X-Webhook-Secret", "s")
+            .header("Content-Type", "application/json")
+            .body(p.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        terminate(child);
+        let lines: Vec<String> = logs.try_iter().collect();
+        assert!(
+            lines.iter().any(|l| l.contains("delivered")),
+            "the event was rendered"
+        );
+        let leaked: Vec<&String> = lines.iter().filter(|l| l.contains("7f3a")).collect();
+        assert!(leaked.is_empty(), "HERALD_LOG={level}: {leaked:?}");
+    }
 }

@@ -686,10 +686,24 @@ pub fn serve_with(
     String,
     std::sync::mpsc::Receiver<String>,
 ) {
+    serve_env(dir, extra, &[])
+}
+
+/// Like [`serve_with`], with environment variables.
+pub fn serve_env(
+    dir: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> (
+    std::process::Child,
+    String,
+    std::sync::mpsc::Receiver<String>,
+) {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .args(["--config", "bot.toml"])
         .args(extra)
         .arg("serve")
+        .envs(env.iter().copied())
         .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
         .current_dir(dir)
         .stdout(std::process::Stdio::null())

@@ -442,3 +442,61 @@ async fn hub_text_cannot_format_or_reorder_a_slack_message() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn a_workspace_has_a_bounded_number_of_subscriptions_listed_in_pages() {
+    let app = spawn_app_with(|s| s.limits.subscriptions_per_workspace = 40).await;
+    for i in 0..40 {
+        let a = answer(
+            &app,
+            &interaction(MANAGE_GUILD, subscribe(&format!("acme/model-{i}"))),
+        )
+        .await;
+        assert!(content(&a).starts_with("Subscribed"), "{a}");
+    }
+    let refused = answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/one-more"))).await;
+    assert!(
+        content(&refused).contains("limits.subscriptions_per_workspace"),
+        "{refused}"
+    );
+    let mut widen = subscribe("acme/model-3");
+    with_option(
+        &mut widen,
+        json!({ "type": 3, "name": "threads", "value": "none" }),
+    );
+    let widened = answer(&app, &interaction(MANAGE_GUILD, widen)).await;
+    assert!(
+        content(&widened).starts_with("Widened"),
+        "changing one is still allowed: {widened}"
+    );
+    assert_eq!(stored(&app).await.len(), 40);
+
+    let list = |page: u64| {
+        json!({ "type": 1, "name": "list", "options": [
+            { "type": 5, "name": "all", "value": true }, { "type": 4, "name": "page", "value": page }] })
+    };
+    let mut seen = 0;
+    let mut page = 1;
+    loop {
+        let a = answer(&app, &interaction(MANAGE_GUILD, list(page))).await;
+        let text = content(&a);
+        assert!(
+            text.chars().count() <= 2000,
+            "{} characters",
+            text.chars().count()
+        );
+        assert!(!text.ends_with('…'), "a page is never cut: {text}");
+        seen += text.lines().filter(|l| l.contains("acme/model")).count();
+        if !text.contains("next: list all page") {
+            break;
+        }
+        page += 1;
+    }
+    assert!(page > 1, "40 subscriptions take several pages");
+    assert_eq!(seen, 40, "every subscription is on exactly one page");
+    let past = answer(&app, &interaction(MANAGE_GUILD, list(page + 1))).await;
+    assert!(
+        content(&past).contains(&format!("There are {page} pages")),
+        "{past}"
+    );
+}

@@ -2,9 +2,38 @@
 
 use super::plain;
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
+use crate::route::Platform;
 use crate::store::subscriptions;
 
-pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool) -> Outcome {
+/// Characters of subscriptions on one page: under Discord's 2,000 per message and Slack's
+/// 3,000 per section, with room for the footer. The operator's console has no pages.
+fn page_chars(p: Platform) -> usize {
+    match p {
+        Platform::Discord => 1800,
+        Platform::Slack => 2700,
+        Platform::Console => usize::MAX,
+    }
+}
+
+/// Lines in pages of at most `max` characters (a longer line is a page of its own).
+fn pages(lines: Vec<String>, max: usize) -> Vec<Vec<String>> {
+    let mut pages: Vec<Vec<String>> = vec![];
+    let mut len = 0;
+    for line in lines {
+        let n = line.chars().count() + 1;
+        match pages.last_mut() {
+            Some(page) if len + n <= max => page.push(line),
+            _ => {
+                len = 0;
+                pages.push(vec![line]);
+            }
+        }
+        len += n;
+    }
+    pages
+}
+
+pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool, page: usize) -> Outcome {
     let pool = &chat.store.pool;
     let subs = match &actor.workspace {
         None => subscriptions::list(pool).await,
@@ -34,5 +63,24 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool) -> Outcome {
             )
         })
         .collect();
-    Ok(Reply::Text(lines.join("\n")))
+    let total = lines.len();
+    let pages = pages(lines, page_chars(actor.platform));
+    let Some(shown) = pages.get(page.saturating_sub(1)) else {
+        return Err(format!(
+            "There are {} pages of subscriptions here; ask for one of them (list page 1).",
+            pages.len()
+        ));
+    };
+    let mut text = shown.join("\n");
+    if pages.len() > 1 {
+        let all = if everywhere { "all " } else { "" };
+        text.push_str(&format!(
+            "\nPage {page} of {}, {total} subscriptions",
+            pages.len()
+        ));
+        if page < pages.len() {
+            text.push_str(&format!("; next: list {all}page {}", page + 1));
+        }
+    }
+    Ok(Reply::Text(text))
 }

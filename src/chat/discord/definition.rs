@@ -81,9 +81,18 @@ pub fn command_definition() -> CreateCommand {
                     .set_autocomplete(true),
             ),
         )
-        .add_option(sub("list", "This channel's subscriptions").add_sub_option(
-            CreateCommandOption::new(CommandOptionType::Boolean, "all", "The whole server's"),
-        ))
+        .add_option(
+            sub("list", "This channel's subscriptions")
+                .add_sub_option(CreateCommandOption::new(
+                    CommandOptionType::Boolean,
+                    "all",
+                    "The whole server's",
+                ))
+                .add_sub_option(
+                    CreateCommandOption::new(CommandOptionType::Integer, "page", "Which page")
+                        .min_int_value(1),
+                ),
+        )
         .add_option(
             CreateCommandOption::new(
                 CommandOptionType::SubCommandGroup,

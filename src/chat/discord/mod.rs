@@ -204,6 +204,7 @@ fn command(data: &Value) -> Result<Command, String> {
         },
         "list" => Command::List {
             everywhere: flag("all"),
+            page: opt(o, "page").and_then(Value::as_u64).unwrap_or(1) as usize,
         },
         "template" => {
             let action = &o[0];
