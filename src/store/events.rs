@@ -69,23 +69,43 @@ pub async fn purge(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<u64> {
     Ok(done.rows_affected())
 }
 
+/// Events looked at per transaction, so that the ingest writer never waits long for the lock.
+const BODIES_PER_PASS: i64 = 5000;
+
 /// Drops the bodies of events received before `before` that reached no subscription,
 /// keeping their metadata; returns how many. Each event is looked at once: a watermark in
 /// `meta` remembers where the last pass stopped.
 pub async fn drop_unfollowed_bodies(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<u64> {
+    let mut dropped = 0;
+    loop {
+        let (n, more) = drop_bodies_pass(pool, before).await?;
+        dropped += n;
+        if !more {
+            return Ok(dropped);
+        }
+    }
+}
+
+/// One bounded pass; true when events before `before` remain to be looked at.
+async fn drop_bodies_pass(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<(u64, bool)> {
     let mut tx = pool.begin().await?;
     let from: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'bodies_checked_to'")
         .fetch_one(&mut *tx)
         .await?;
+    // Up to the first recent event, the end of the table, or the pass's size: each query
+    // reads at most BODIES_PER_PASS rows.
     let upto: i64 = sqlx::query_scalar(
         "SELECT coalesce(
-             (SELECT id FROM events WHERE id >= ?1 AND received_at >= ?2 ORDER BY id LIMIT 1),
-             (SELECT max(id) + 1 FROM events), ?1)",
+             (SELECT id FROM events WHERE id >= ?1 AND id < ?1 + ?3 AND received_at >= ?2
+              ORDER BY id LIMIT 1),
+             min((SELECT coalesce(max(id), ?1 - 1) + 1 FROM events), ?1 + ?3))",
     )
     .bind(from)
     .bind(before)
+    .bind(BODIES_PER_PASS)
     .fetch_one(&mut *tx)
     .await?;
+    let more = upto == from + BODIES_PER_PASS;
     let done = sqlx::query(
         "UPDATE events SET raw = x'' WHERE id >= ? AND id < ? AND length(raw) > 0
          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = events.id)",
@@ -99,7 +119,7 @@ pub async fn drop_unfollowed_bodies(pool: &sqlx::SqlitePool, before: i64) -> sql
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(done.rows_affected())
+    Ok((done.rows_affected(), more))
 }
 
 pub async fn count(pool: &sqlx::SqlitePool) -> sqlx::Result<i64> {
