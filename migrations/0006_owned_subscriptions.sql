@@ -4,7 +4,9 @@
 -- constraint in place, so the table is rebuilt.
 
 CREATE TABLE subscriptions_new (
-    id              INTEGER PRIMARY KEY,
+    -- AUTOINCREMENT: an id is never given again, so that the deliveries and templates of a
+    -- removed subscription can never become another owner's.
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
     target          TEXT    NOT NULL,
     target_kind     TEXT    NOT NULL CHECK (target_kind IN ('repo', 'namespace', 'all')),
     repo_type       TEXT    NOT NULL DEFAULT '',
@@ -41,18 +43,15 @@ BEGIN UPDATE meta SET value = value + 1 WHERE key = 'subscriptions'; END;
 CREATE TRIGGER subscriptions_version_delete AFTER DELETE ON subscriptions
 BEGIN UPDATE meta SET value = value + 1 WHERE key = 'subscriptions'; END;
 
--- A workspace's subscription to another platform's channel cannot be its own.
-UPDATE subscriptions
-SET paused_reason = 'the channel ' || channel || ' is not of this workspace; subscribe in one of its own channels',
-    channel_checked = 1
-WHERE workspace IS NOT NULL
-  AND substr(channel, 1, instr(channel, ':')) <> substr(workspace, 1, instr(workspace, ':'));
+-- A workspace's subscriptions stored before channels were checked get no events until the
+-- platform confirms their channel is the workspace's (herald asks at start, then every ten
+-- minutes, and pauses with the reason, in the log too, any that is not).
 
 -- Signed Discord and Slack requests already answered, refused if they come again.
 CREATE TABLE seen_requests (
     key         TEXT    PRIMARY KEY,        -- discord:<interaction id> | slack:<signature>
     expires_at  INTEGER NOT NULL            -- unix ms; forgotten after this
-);
+) WITHOUT ROWID;
 CREATE INDEX seen_requests_expiry ON seen_requests (expires_at);
 
 -- Bodies of events that reached nobody are dropped after a while; events before this id
@@ -61,9 +60,9 @@ INSERT INTO meta (key, value) VALUES ('bodies_checked_to', 0);
 
 -- What each webhook endpoint stored per UTC day, against its budget.
 CREATE TABLE endpoint_usage (
-    endpoint    TEXT    NOT NULL,           -- 'operator' or a workspace endpoint id
+    endpoint    TEXT    NOT NULL,           -- 'operator' or the workspace (one endpoint each)
     day         INTEGER NOT NULL,           -- days since 1970-01-01, UTC
     events      INTEGER NOT NULL,
     bytes       INTEGER NOT NULL,
     PRIMARY KEY (endpoint, day)
-);
+) WITHOUT ROWID;

@@ -110,6 +110,16 @@ impl Application {
             ),
             metrics: metrics.clone(),
             discord_verifier: discord_verifier(settings)?,
+            bodies: http::BodyBudget::new(
+                settings.limits.body_memory_bytes,
+                settings.server.body_limit,
+                "server.body_limit",
+            ),
+            chat_bodies: http::BodyBudget::new(
+                http::CHAT_BODY_MEMORY,
+                http::CHAT_BODY_LIMIT,
+                "the limit of a chat request",
+            ),
         };
         let listener = TcpListener::bind(&settings.server.listen)
             .await
@@ -119,7 +129,6 @@ impl Application {
             router: http::router(
                 state,
                 settings.server.body_limit,
-                settings.limits.body_memory_bytes,
                 Duration::from_millis(settings.server.request_timeout_ms),
             ),
             worker,
@@ -140,9 +149,7 @@ impl Application {
         let addr = self.listener.local_addr()?;
         let (stop_tx, stop_rx) = watch::channel(false);
         let (store, senders) = (self.worker.store.clone(), self.worker.senders.clone());
-        tokio::spawn(
-            async move { crate::chat::audit::check_stored_channels(&store, &senders).await },
-        );
+        tokio::spawn(crate::chat::audit::keep_checking(store, senders));
         let worker = tokio::spawn(self.worker.run(stop_rx));
         tracing::info!(address = %addr, "herald ready on http://{addr}");
         let stopped = async move {

@@ -114,18 +114,18 @@ pub async fn deliveries(
 /// delivered again to whoever follows it now.
 pub async fn replay(settings: &Settings, event_id: i64) -> anyhow::Result<String> {
     let store = Store::open(&settings.database.url).await?;
-    let row = sqlx::query("SELECT raw, endpoint FROM events WHERE id = ?")
-        .bind(event_id)
-        .fetch_optional(&store.pool)
+    let stored = crate::store::events::get(&store.pool, event_id)
         .await?
         .with_context(|| format!("there is no event #{event_id} (herald events lists them)"))?;
-    let raw: Vec<u8> = row.get(0);
-    let endpoint: String = row.get(1);
-    let origin = match endpoint.as_str() {
+    // Says so when the body was dropped, rather than failing to parse it.
+    stored
+        .event()
+        .with_context(|| format!("event #{event_id} cannot be replayed"))?;
+    let origin = match stored.endpoint.as_str() {
         "operator" => Origin::Operator,
         ws => Origin::Workspace(ws.to_string()),
     };
-    let accepted = ingest::accept(&store, &origin, &raw).await?;
+    let accepted = ingest::accept(&store, &origin, &stored.raw).await?;
     Ok(format!(
         "Replayed event #{event_id} as event #{}: {} deliveries queued; a running herald serve sends them.",
         accepted.event_id, accepted.deliveries

@@ -9,6 +9,7 @@ use crate::route::subscription::Threads;
 use crate::route::{Channel, Platform, Subscription};
 use crate::store::deliveries::{self, Claimed};
 use crate::store::{events, now_ms, subscriptions, templates, threads as thread_store};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Longest a message may take to render, every template tried included.
@@ -101,8 +102,7 @@ impl Worker {
                 .map_err(|e| e.to_string())?,
             None => Default::default(),
         };
-        let (event, rendered) = self.render(event, platform, overrides).await?;
-        let (msg, note) = rendered.map_err(|e| format!("rendering failed: {e:#}"))?;
+        let (event, (msg, note)) = self.render(event, platform, overrides).await?;
         if let Some(note) = &note {
             self.metrics.template_failures.inc();
             tracing::warn!(delivery = claimed.id, event = claimed.event_id, %note, "a user template failed");
@@ -116,26 +116,37 @@ impl Worker {
     }
 
     /// Renders on a blocking thread, so that no template can stall the runtime (users'
-    /// templates are also bounded by their own time budget).
+    /// templates are also bounded by their own time budget). Should they still run past
+    /// [`RENDER_LIMIT`], the built-in template is used and the delivery says why.
     async fn render(
         &self,
         event: Event,
         platform: Platform,
         overrides: Overrides,
-    ) -> Result<(Event, anyhow::Result<(Message, Option<String>)>), String> {
-        let renderer = self.renderer.clone();
-        let job = tokio::task::spawn_blocking(move || {
-            let out = renderer.render_with(&event, platform, &overrides);
-            (event, out)
-        });
-        match tokio::time::timeout(RENDER_LIMIT, job).await {
-            Ok(Ok(done)) => Ok(done),
-            Ok(Err(e)) => Err(format!("rendering failed: {e}")),
-            Err(_) => Err(format!(
-                "rendering took longer than {} s",
-                RENDER_LIMIT.as_secs()
-            )),
-        }
+    ) -> Result<(Event, (Message, Option<String>)), String> {
+        let event = Arc::new(event);
+        let (renderer, ev) = (self.renderer.clone(), event.clone());
+        let job =
+            tokio::task::spawn_blocking(move || renderer.render_with(&ev, platform, &overrides));
+        let rendered = match tokio::time::timeout(RENDER_LIMIT, job).await {
+            Ok(Ok(done)) => done.map_err(|e| format!("rendering failed: {e:#}"))?,
+            Ok(Err(e)) => return Err(format!("rendering failed: {e}")),
+            Err(_) => {
+                let (renderer, ev) = (self.renderer.clone(), event.clone());
+                let msg = tokio::task::spawn_blocking(move || renderer.render(&ev, platform))
+                    .await
+                    .map_err(|e| format!("rendering failed: {e}"))?
+                    .map_err(|e| format!("rendering failed: {e:#}"))?;
+                let why = format!(
+                    "the templates took longer than {} s; the built-in one was used",
+                    RENDER_LIMIT.as_secs()
+                );
+                (msg, Some(why))
+            }
+        };
+        // The abandoned render, if any, may still hold the event.
+        let event = Arc::try_unwrap(event).unwrap_or_else(|shared| (*shared).clone());
+        Ok((event, rendered))
     }
 
     /// Claims the deliveries queued right behind the head that share its kind, or those

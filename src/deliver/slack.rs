@@ -71,6 +71,10 @@ impl Slack {
                 Ok(teams)
             }
             Some("channel_not_found") => Ok(vec![]),
+            Some("missing_scope") => Err(
+                "slack: missing_scope: the app needs the channels:read and groups:read scopes (docs/slack.md)"
+                    .into(),
+            ),
             other => Err(format!(
                 "slack: {}",
                 other.unwrap_or("conversations.info failed")

@@ -1,58 +1,60 @@
-//! Request bodies in memory: each at most `server.body_limit`, all together at most
-//! `limits.body_memory_bytes`, so that many clients sending large bodies at once cannot
-//! exhaust the server's memory.
+//! Request bodies in memory: each at most its route's limit, all of a kind together at most
+//! a budget, reserved before a byte is read, so that many clients sending large or slow
+//! bodies at once cannot exhaust the server's memory. Webhooks and chat requests have
+//! budgets of their own, and a webhook reserves only once its secret was checked.
 
 use super::ApiError;
-use axum::extract::Request;
-use axum::http::{header, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, StatusCode};
 use std::sync::Arc;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Permits are KiB of body.
 #[derive(Clone)]
 pub struct BodyBudget {
     kib: Arc<Semaphore>,
-    body_limit: usize,
+    pub limit: usize,
+    /// What sets the limit, for the error.
+    limit_name: &'static str,
 }
 
 impl BodyBudget {
-    pub fn new(total_bytes: usize, body_limit: usize) -> BodyBudget {
+    pub fn new(total_bytes: usize, limit: usize, limit_name: &'static str) -> BodyBudget {
         BodyBudget {
             kib: Arc::new(Semaphore::new(total_bytes.div_ceil(1024))),
-            body_limit,
+            limit,
+            limit_name,
         }
     }
-}
 
-/// Refuses a declared length over the limit before reading anything (413), and a body
-/// that would take the bodies in flight past their budget (503, to be retried). A chunked
-/// body, of unknown length, reserves the whole limit.
-pub async fn reserve(budget: BodyBudget, req: Request, next: Next) -> Response {
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > budget.body_limit) {
-        let msg = "body is larger than server.body_limit";
-        return ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, msg).into_response();
+    /// Reserves room for the body the headers announce (a chunked body, of unknown length,
+    /// the whole limit): 413 for a declared length over the limit, 503 (to be retried)
+    /// when the bodies in flight already use the budget. Held until dropped.
+    pub fn reserve(&self, headers: &HeaderMap) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+        let declared = headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > self.limit) {
+            let msg = format!(
+                "body is larger than {} ({} bytes)",
+                self.limit_name, self.limit
+            );
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, msg));
+        }
+        let bytes = match declared {
+            Some(n) => n,
+            None if headers.contains_key(header::TRANSFER_ENCODING) => self.limit,
+            None => 0,
+        };
+        if bytes == 0 {
+            return Ok(None);
+        }
+        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        match self.kib.clone().try_acquire_many_owned(kib) {
+            Ok(permit) => Ok(Some(permit)),
+            Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "too many request bodies in flight; try again shortly",
+            )),
+        }
     }
-    let bytes = match declared {
-        Some(n) => n,
-        None if req.headers().contains_key(header::TRANSFER_ENCODING) => budget.body_limit,
-        None => 0,
-    };
-    if bytes == 0 {
-        return next.run(req).await;
-    }
-    let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
-    let Ok(_permit) = budget.kib.clone().try_acquire_many_owned(kib) else {
-        let msg = "too many request bodies in flight; try again shortly";
-        let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, msg).into_response();
-        resp.headers_mut()
-            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
-        return resp;
-    };
-    next.run(req).await
 }

@@ -1,14 +1,16 @@
-//! The chat endpoints: signatures are checked on the raw body before anything is parsed.
+//! The chat endpoints: what the headers show is checked before the body is read, and the
+//! signature on the raw body before anything is parsed.
 
 use super::{ApiError, AppState};
 use crate::chat::{discord, slack};
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> &'a str {
     headers
@@ -47,11 +49,46 @@ async fn once(state: &AppState, key: String, timestamp: &str) -> Result<(), ApiE
     }
 }
 
+/// Discord wants an answer within 3 s: a body that takes longer to arrive is not waited for.
+const BODY_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Reads a chat body, once the headers could be checked: within the chat limit and budget,
+/// and within [`BODY_TIMEOUT`].
+async fn read_body(state: &AppState, req: Request) -> Result<(HeaderMap, Bytes), ApiError> {
+    let _reserved = state.chat_bodies.reserve(req.headers())?;
+    let (parts, body) = req.into_parts();
+    let read = axum::body::to_bytes(body, state.chat_bodies.limit);
+    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+        Ok(Ok(bytes)) => Ok((parts.headers, bytes)),
+        Ok(Err(e)) => Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "cannot read the body (at most {} bytes): {e}",
+                state.chat_bodies.limit
+            ),
+        )),
+        Err(_) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body took too long to arrive",
+        )),
+    }
+}
+
+/// What can be checked of a signed request before its body is read: the headers are
+/// there, and the timestamp is fresh.
+fn plausible(headers: &HeaderMap, sig: &str, ts: &str, max_skew_s: u64) -> Result<(), ApiError> {
+    if header(headers, sig).is_empty()
+        || !crate::chat::fresh(header(headers, ts), now_s(), max_skew_s)
+    {
+        return Err(bad_signature());
+    }
+    Ok(())
+}
+
 /// `POST /discord/interactions`
 pub async fn discord(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
     let verifier = state.discord_verifier.as_ref().ok_or_else(|| {
         ApiError::new(
@@ -60,6 +97,13 @@ pub async fn discord(
         )
     })?;
     let skew = state.chat.settings.chat.max_clock_skew_s;
+    plausible(
+        req.headers(),
+        "x-signature-ed25519",
+        "x-signature-timestamp",
+        skew,
+    )?;
+    let (headers, body) = read_body(&state, req).await?;
     let sig = header(&headers, "x-signature-ed25519");
     let ts = header(&headers, "x-signature-timestamp");
     if !discord::verify(verifier, sig, ts, &body, now_s(), skew) {
@@ -82,11 +126,7 @@ pub async fn discord(
 }
 
 /// Checks Slack's signature (and that the request is not a replay), and decodes the form.
-async fn slack_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<HashMap<String, String>, ApiError> {
+async fn slack_form(state: &AppState, req: Request) -> Result<HashMap<String, String>, ApiError> {
     let secret = &state.chat.settings.slack.signing_secret;
     if secret.is_empty() {
         return Err(ApiError::new(
@@ -95,22 +135,28 @@ async fn slack_form(
         ));
     }
     let skew = state.chat.settings.chat.max_clock_skew_s;
-    let sig = header(headers, "x-slack-signature");
-    let ts = header(headers, "x-slack-request-timestamp");
-    if !slack::verify(secret, sig, ts, body, now_s(), skew) {
+    plausible(
+        req.headers(),
+        "x-slack-signature",
+        "x-slack-request-timestamp",
+        skew,
+    )?;
+    let (headers, body) = read_body(state, req).await?;
+    let sig = header(&headers, "x-slack-signature");
+    let ts = header(&headers, "x-slack-request-timestamp");
+    if !slack::verify(secret, sig, ts, &body, now_s(), skew) {
         return Err(bad_signature());
     }
     once(state, format!("slack:{sig}"), ts).await?;
-    Ok(url::form_urlencoded::parse(body).into_owned().collect())
+    Ok(url::form_urlencoded::parse(&body).into_owned().collect())
 }
 
 /// `POST /slack/commands`
 pub async fn slack_commands(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let form = slack_form(&state, &headers, &body).await?;
+    let form = slack_form(&state, req).await?;
     if form.get("ssl_check").is_some_and(|v| v == "1") {
         return Ok(Json(Value::Null));
     }
@@ -120,10 +166,9 @@ pub async fn slack_commands(
 /// `POST /slack/interactions`
 pub async fn slack_interactions(
     State(state): State<Arc<AppState>>,
-    headers: HeaderMap,
-    body: Bytes,
+    req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let form = slack_form(&state, &headers, &body).await?;
+    let form = slack_form(&state, req).await?;
     let payload: Value = form
         .get("payload")
         .and_then(|p| serde_json::from_str(p).ok())

@@ -21,7 +21,14 @@ impl IntoResponse for ApiError {
         } else {
             tracing::warn!(status = self.0.as_u16(), reason = %self.1, "request refused");
         }
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
+        let mut resp = (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response();
+        if self.0 == StatusCode::SERVICE_UNAVAILABLE {
+            // Every 503 here is momentary: busy, or the database briefly unavailable.
+            let again = axum::http::HeaderValue::from_static("1");
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, again);
+        }
+        resp
     }
 }
 

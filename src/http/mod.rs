@@ -1,6 +1,7 @@
 //! The HTTP surface: the Hub's webhook and health endpoints.
 
 mod budget;
+pub use budget::BodyBudget;
 mod chat;
 mod error;
 mod health;
@@ -19,6 +20,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Chat requests are small (a command, a submitted template): a larger body is refused.
+pub const CHAT_BODY_LIMIT: usize = 64 * 1024;
+/// All chat bodies being read at once.
+pub const CHAT_BODY_MEMORY: usize = 8 * 1024 * 1024;
+
 pub struct AppState {
     pub store: Store,
     pub secrets: Secrets,
@@ -30,12 +36,17 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// `None` when `discord.public_key` is empty: interactions are then refused.
     pub discord_verifier: Option<serenity::interactions_endpoint::Verifier>,
+    /// Memory for webhook bodies being read (`limits.body_memory_bytes`).
+    pub bodies: BodyBudget,
+    /// Memory for chat bodies being read: small, and apart, so that strangers sending
+    /// unsigned chat requests cannot take the webhooks' share.
+    pub chat_bodies: BodyBudget,
 }
 
-/// Every endpoint has a body limit, a share of the memory for bodies and a time limit; a
-/// wrong method or path is answered in JSON like every other refusal.
-pub fn router(state: AppState, body_limit: usize, body_memory: usize, timeout: Duration) -> Router {
-    let budget = budget::BodyBudget::new(body_memory, body_limit);
+/// Every endpoint has a body limit and a time limit (bodies are read by the handlers, each
+/// within its budget, once what can be checked before was); a wrong method or path is
+/// answered in JSON like every other refusal.
+pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
     // Shared, not cloned per request.
     let state = Arc::new(state);
     let no = error::method_not_allowed;
@@ -56,9 +67,6 @@ pub fn router(state: AppState, body_limit: usize, body_memory: usize, timeout: D
         .route("/metrics", get(health::metrics).fallback(no))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(move |req, next| {
-            budget::reserve(budget.clone(), req, next)
-        }))
         .layer(axum::middleware::from_fn(move |req, next| {
             error::time_limit(timeout, req, next)
         }))

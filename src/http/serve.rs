@@ -1,6 +1,7 @@
 //! The accept loop: hyper's HTTP/1 server with a header read timeout, and a cap on open
-//! connections that closes the oldest idle one when full, so that clients which connect
-//! and send nothing (or half a request) cannot hold the server's connections or files.
+//! connections that, when full, closes the oldest idle one (or the oldest slow request), so
+//! that clients which connect and send nothing, half a request or a trickle of body cannot
+//! hold the server's connections or files.
 
 use crate::config::Limits;
 use axum::Router;
@@ -10,21 +11,26 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
-/// A connection's requests in flight, and a way to close it.
-type Handle = (Arc<AtomicUsize>, Arc<Notify>);
+/// A connection: since when its request has been running (0: none, it is idle), and a
+/// way to close it.
+type Handle = (Arc<AtomicU64>, Arc<Notify>);
+
+/// A request running this long is slow (every real one takes milliseconds): when the
+/// server is full and nothing is idle, the oldest slow one gives way.
+const SLOW_MS: u64 = 1000;
 
 /// Open connections, oldest first.
-#[derive(Default)]
 struct Open {
     conns: Mutex<BTreeMap<u64, Handle>>,
     /// Signalled whenever a connection ends.
     ended: Notify,
+    started: Instant,
 }
 
 impl Open {
@@ -32,31 +38,45 @@ impl Open {
         self.conns.lock().expect("not poisoned").len()
     }
 
-    /// Closes the oldest connection that has no request in flight, if any.
-    fn close_oldest_idle(&self) {
-        let conns = self.conns.lock().expect("not poisoned");
-        let idle = conns
-            .values()
-            .find(|(busy, _)| busy.load(Ordering::Acquire) == 0);
-        if let Some((_, close)) = idle {
+    /// Milliseconds since the server started, from 1 (0 means idle).
+    fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64 + 1
+    }
+
+    /// Closes the oldest idle connection, or else the one whose request has run longest if
+    /// that is past [`SLOW_MS`]; false when every connection is in a fresh request.
+    fn make_room(&self) -> bool {
+        let now = self.now();
+        let mut conns = self.conns.lock().expect("not poisoned");
+        let since = |h: &Handle| h.0.load(Ordering::Acquire);
+        let idle = conns.iter().find(|(_, h)| since(h) == 0).map(|(id, _)| *id);
+        let slow = || {
+            let (id, h) = conns.iter().min_by_key(|(_, h)| since(h))?;
+            (now.saturating_sub(since(h)) >= SLOW_MS).then_some(*id)
+        };
+        let Some(victim) = idle.or_else(slow) else {
+            return false;
+        };
+        if let Some((_, close)) = conns.remove(&victim) {
             close.notify_one();
         }
+        true
     }
 }
 
-/// Counts a request in flight on its connection for as long as it lives.
-struct InFlight(Arc<AtomicUsize>);
+/// Marks its connection busy for as long as the request lives.
+struct InFlight(Arc<AtomicU64>);
 
 impl InFlight {
-    fn new(busy: &Arc<AtomicUsize>) -> InFlight {
-        busy.fetch_add(1, Ordering::AcqRel);
-        InFlight(busy.clone())
+    fn new(since: &Arc<AtomicU64>, now: u64) -> InFlight {
+        since.store(now, Ordering::Release);
+        InFlight(since.clone())
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
+        self.0.store(0, Ordering::Release);
     }
 }
 
@@ -108,7 +128,11 @@ pub async fn serve(
     http.timer(TokioTimer::new())
         .header_read_timeout(Duration::from_millis(limits.header_timeout_ms));
     let service = TowerToHyperService::new(router);
-    let open = Arc::new(Open::default());
+    let open = Arc::new(Open {
+        conns: Mutex::default(),
+        ended: Notify::new(),
+        started: Instant::now(),
+    });
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut next_id = 0u64;
     tokio::pin!(shutdown);
@@ -125,21 +149,20 @@ pub async fn serve(
             },
             _ = &mut shutdown => break,
         };
-        while open.len() >= max {
-            // When every connection is in a request (each bounded by the request timeout),
-            // this waits for one to end.
-            open.close_oldest_idle();
-            let _ = tokio::time::timeout(Duration::from_millis(20), open.ended.notified()).await;
+        // Never waits: a full server sheds its least useful connection, or this new one.
+        if open.len() >= max && !open.make_room() {
+            tracing::warn!(max, "connection refused: every connection is in a request");
+            continue;
         }
         next_id += 1;
-        let (busy, close) = (Arc::new(AtomicUsize::new(0)), Arc::new(Notify::new()));
+        let (since, close) = (Arc::new(AtomicU64::new(0)), Arc::new(Notify::new()));
         open.conns
             .lock()
             .expect("not poisoned")
-            .insert(next_id, (busy.clone(), close.clone()));
-        let svc = service.clone();
+            .insert(next_id, (since.clone(), close.clone()));
+        let (svc, clock) = (service.clone(), open.clone());
         let handler = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
-            let in_flight = InFlight::new(&busy);
+            let in_flight = InFlight::new(&since, clock.now());
             let call = hyper::service::Service::call(&svc, req);
             async move {
                 let resp = call.await;

@@ -9,7 +9,10 @@ use crate::route::Platform;
 pub fn neutral(c: char) -> Option<char> {
     match c {
         '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' => None,
-        '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}' | '\u{00AD}' => None,
+        '\u{2066}'..='\u{2069}' | '\u{061C}' | '\u{FEFF}' | '\u{00AD}' | '\u{034F}' => None,
+        // Invisible fillers, interlinear annotations and tag characters.
+        '\u{180E}' | '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}' => None,
+        '\u{FFF9}'..='\u{FFFB}' | '\u{E0000}'..='\u{E007F}' => None,
         '\u{2028}' | '\u{2029}' => Some(' '),
         c if c.is_control() => Some(' '),
         c => Some(c),

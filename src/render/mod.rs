@@ -138,6 +138,9 @@ impl Renderer {
             .lineage()
             .any(|s| self.registry(platform).has_template(s.as_str()));
         let mut notes = Vec::new();
+        // One time budget for every user template tried for this message; the built-in
+        // templates, trusted, render after it.
+        let budget = custom::Budget::start(custom::TIME_BUDGET);
         for (label, layer) in &overrides.layers {
             let mut names: Vec<String> = event.scope.lineage().map(|s| s.to_string()).collect();
             if !builtin_covers {
@@ -145,7 +148,7 @@ impl Renderer {
             }
             for name in names.iter().filter(|n| layer.contains_key(*n)) {
                 let scope = Scope::parse(name).unwrap_or_else(|_| event.scope.clone());
-                match self.render_source(&layer[name], &scope, event, platform) {
+                match self.render_user(&layer[name], &scope, event, platform) {
                     Ok(msg) => return Ok((msg, join(notes))),
                     Err(e) => {
                         notes.push(format!("{label} template {name} failed ({e}); fell back"))
@@ -153,6 +156,7 @@ impl Renderer {
                 }
             }
         }
+        drop(budget);
         Ok((self.render(event, platform)?, join(notes)))
     }
 
@@ -165,8 +169,19 @@ impl Renderer {
         event: &Event,
         platform: Platform,
     ) -> Result<Message, String> {
-        custom::validate(source)?;
         let _budget = custom::Budget::start(custom::TIME_BUDGET);
+        self.render_user(source, scope, event, platform)
+    }
+
+    /// [`Renderer::render_source`] within the time budget already running on this thread.
+    fn render_user(
+        &self,
+        source: &str,
+        scope: &Scope,
+        event: &Event,
+        platform: Platform,
+    ) -> Result<Message, String> {
+        custom::validate(source)?;
         let ctx = context::build(event, scope);
         let wrapped = handlebars::Context::wraps(&ctx).map_err(|e| e.to_string())?;
         let mut out = custom::Capped::new(custom::OUTPUT_CAP);

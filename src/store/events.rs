@@ -89,9 +89,13 @@ pub async fn drop_unfollowed_bodies(pool: &sqlx::SqlitePool, before: i64) -> sql
 /// One bounded pass; true when events before `before` remain to be looked at.
 async fn drop_bodies_pass(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<(u64, bool)> {
     let mut tx = pool.begin().await?;
-    let from: i64 = sqlx::query_scalar("SELECT value FROM meta WHERE key = 'bodies_checked_to'")
-        .fetch_one(&mut *tx)
-        .await?;
+    // Past the last id (retention emptied the table, and ids started again): from the start.
+    let from: i64 = sqlx::query_scalar(
+        "SELECT CASE WHEN value > (SELECT coalesce(max(id), 0) + 1 FROM events) THEN 0 ELSE value END
+         FROM meta WHERE key = 'bodies_checked_to'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     // Up to the first recent event, the end of the table, or the pass's size: each query
     // reads at most BODIES_PER_PASS rows.
     let upto: i64 = sqlx::query_scalar(

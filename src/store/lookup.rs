@@ -74,13 +74,16 @@ pub async fn lookup(
     let mut found: HashMap<LookupKey, Vec<Subscription>> =
         keys.iter().map(|k| (k.clone(), vec![])).collect();
     // SQLite takes an empty `IN ()`: a kind with no key asked for finds nothing.
+    // A workspace's subscription whose channel is not yet confirmed to be its own gets
+    // nothing until it is (see chat/audit.rs).
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
     for kind in ["all", "repo", "namespace"] {
         if kind != "all" {
             q.push(" UNION ALL ");
         }
         q.push(format!(
-            "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = '{kind}' AND match_key IN ("
+            "SELECT {COLUMNS} FROM subscriptions
+             WHERE target_kind = '{kind}' AND channel_checked = 1 AND match_key IN ("
         ));
         let mut list = q.separated(", ");
         for (_, value) in keys.iter().map(LookupKey::columns).filter(|c| c.0 == kind) {

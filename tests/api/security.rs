@@ -278,6 +278,12 @@ async fn stored_subscriptions_to_foreign_channels_are_paused_at_start() {
         .await
         .unwrap();
     }
+    // Until the platform confirms them, they get nothing.
+    let mut p = fixture_json(PUBLIC_PUSH);
+    p["repo"]["name"] = json!("acme/model");
+    let resp = app.post_webhook(p.to_string().as_bytes()).await;
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["deliveries"], 0, "{body}");
     let app = app.restart(|_| {}).await;
     let mut paused = vec![];
     for _ in 0..100 {
@@ -499,4 +505,116 @@ async fn a_workspace_has_a_bounded_number_of_subscriptions_listed_in_pages() {
         content(&past).contains(&format!("There are {page} pages")),
         "{past}"
     );
+}
+
+#[tokio::test]
+async fn a_template_past_its_budget_falls_back_and_nobody_waits() {
+    let app = spawn_app().await;
+    answer(
+        &app,
+        &interaction(MANAGE_GUILD, subscribe("openai-community/gpt2")),
+    )
+    .await;
+    // As if saved by an older herald: 2,500 × 50 excerpts of a 4 KB comment, no output.
+    let slow = "{{#if (excerpt comment.content 4000)}}{{/if}}".repeat(50);
+    let template =
+        format!("x{{{{#each refs}}}}{{{{#each ../refs}}}}{slow}{{{{/each}}}}{{{{/each}}}}");
+    herald::store::templates::set(
+        &app.store.pool,
+        &format!("discord:{GUILD}"),
+        0,
+        "discussion.comment",
+        &template,
+        "test",
+        0,
+    )
+    .await
+    .unwrap();
+    let mut p = fixture_json("hf/assembled-v3-discussion-comment-create.json");
+    p["repo"]["name"] = json!("openai-community/gpt2");
+    p["comment"]["content"] = json!("long words ".repeat(1000));
+    // Refs are not part of a comment event; the budget stops the excerpts anyway.
+    p["updatedRefs"] = json!((0..50)
+        .map(|i| json!({ "ref": format!("r{i}") }))
+        .collect::<Vec<_>>());
+    let id = event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
+    let mut times = vec![];
+    for _ in 0..10 {
+        let t = Instant::now();
+        assert_eq!(app.get("/healthz").await.status(), 200);
+        times.push(t.elapsed());
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    times.sort();
+    assert!(times[5] < Duration::from_millis(100), "/healthz: {times:?}");
+    let d = app.settled(id).await;
+    assert_eq!(d[0].status, "sent", "{d:?}");
+    let note = d[0].note.as_deref().unwrap_or_default();
+    assert!(note.contains("took longer than 200 ms"), "{note}");
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("herald_template_failures_total 1"),
+        "{metrics}"
+    );
+    let post = &app.discord.wait_posts(1).await[0];
+    let title = post.body["embeds"][0]["title"].as_str().unwrap();
+    assert!(title.contains("comment"), "the built-in template: {title}");
+}
+
+#[tokio::test]
+async fn slow_requests_give_way_when_the_server_is_full() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| {
+        s.limits.max_connections = 32;
+        s.server.request_timeout_ms = 30_000;
+    })
+    .await;
+    let mut slow = Vec::new();
+    for _ in 0..64 {
+        let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+            .await
+            .unwrap();
+        let head = format!(
+            "POST /webhooks/hf HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+             X-Webhook-Secret: {SECRET}\r\nContent-Length: 1000\r\n\r\n{{"
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        slow.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let health = app.client.get(format!("{}/healthz", app.address));
+    let resp = health.timeout(Duration::from_secs(5)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+}
+
+#[tokio::test]
+async fn chat_requests_are_refused_before_their_body_unless_signed_and_fresh() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| s.server.request_timeout_ms = 30_000).await;
+    for path in ["/discord/interactions", "/slack/commands"] {
+        let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+            .await
+            .unwrap();
+        let head = format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 60000\r\n\r\n{{");
+        s.write_all(head.as_bytes()).await.unwrap();
+        let answer = until_closed(&mut s, Duration::from_secs(5))
+            .await
+            .expect("answered at once");
+        assert!(answer.starts_with("HTTP/1.1 401"), "{path}: {answer}");
+    }
+    // A chat body over its small limit is refused from its declared length.
+    let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nX-Slack-Signature: v0=00\r\n\
+         X-Slack-Request-Timestamp: {}\r\nContent-Length: 1000000\r\n\r\n",
+        now_s()
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    let answer = until_closed(&mut s, Duration::from_secs(5))
+        .await
+        .expect("answered at once");
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }

@@ -37,14 +37,23 @@ pub async fn run(
         created_by: actor.user.clone(),
         threads,
     };
-    let mut conn = chat.store.pool.acquire().await.map_err(internal)?;
+    // The platform is asked before a database connection is taken (it may be slow); the
+    // count, the lookup and the write are one transaction, so the cap holds under races.
     if let Some(ws) = &actor.workspace {
         check_channel(chat, actor, &new.channel, ws).await?;
+    }
+    let mut tx = chat
+        .store
+        .pool
+        .begin_with("BEGIN IMMEDIATE")
+        .await
+        .map_err(internal)?;
+    if let Some(ws) = &actor.workspace {
         let cap = chat.settings.limits.subscriptions_per_workspace;
-        let had = subscriptions::count_for(&mut conn, ws)
+        let had = subscriptions::count_for(&mut tx, ws)
             .await
             .map_err(internal)?;
-        let widens = subscriptions::own(&mut conn, &new)
+        let widens = subscriptions::own(&mut tx, &new)
             .await
             .map_err(internal)?
             .is_some();
@@ -55,9 +64,10 @@ pub async fn run(
             ));
         }
     }
-    let (sub, added) = subscriptions::add(&mut conn, &new, now_ms())
+    let (sub, added) = subscriptions::add(&mut tx, &new, now_ms())
         .await
         .map_err(internal)?;
+    tx.commit().await.map_err(internal)?;
     let what = match added {
         Added::Created => "Subscribed",
         Added::Widened => "Widened the existing subscription",
@@ -95,7 +105,10 @@ async fn check_channel(
         )),
         Err(e) => {
             tracing::warn!(error = %e, channel = %channel, "cannot check a channel's workspace");
-            Err("herald could not check that channel with the platform just now; please try again.".into())
+            Err(format!(
+                "herald could not check that channel with the platform ({}); please try again, or subscribe in the channel itself.",
+                plain(actor, &e)
+            ))
         }
     }
 }
