@@ -2,23 +2,27 @@ use clap::Parser;
 use herald::cli::{self, Cli, Command, LogFormat};
 use herald::config::Settings;
 use herald::startup::Application;
+use tracing::Level;
+use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::prelude::*;
 use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let args = Cli::parse();
-    let filter = EnvFilter::try_from_env("HERALD_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info"))
-        // The template engine logs the values it renders (private comments among them) at
-        // debug level: whatever HERALD_LOG asks, event content stays out of the log.
-        .add_directive("handlebars=warn".parse().expect("a valid directive"));
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match args.log_format {
-        LogFormat::Text => logs.init(),
-        LogFormat::Json => logs.json().init(),
-    }
+    let filter = EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    // The template engine logs the values it renders (private comments among them) below
+    // warnings: whatever HERALD_LOG asks, event content stays out of the log.
+    let no_content =
+        filter_fn(|m| !m.target().starts_with("handlebars") || *m.level() <= Level::WARN);
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+    let logs = match args.log_format {
+        LogFormat::Text => logs.boxed(),
+        LogFormat::Json => logs.json().boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(no_content).with_filter(filter))
+        .init();
     match run(args).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

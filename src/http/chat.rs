@@ -115,9 +115,13 @@ pub async fn discord(
             format!("body is not valid JSON: {e}"),
         )
     })?;
-    if let Some(id) = json["id"].as_str() {
-        once(&state, format!("discord:{id}"), ts).await?;
-    }
+    // The interaction's id (Discord gives each its own), or else the signature.
+    let key = match &json["id"] {
+        Value::String(id) => format!("discord:{id}"),
+        Value::Number(id) => format!("discord:{id}"),
+        _ => format!("discord-signature:{}", sig.to_ascii_lowercase()),
+    };
+    once(&state, key, ts).await?;
     let (answer, follow) = discord::handle(&state.chat, &json).await;
     if let Some(f) = follow {
         tokio::spawn(discord::follow_up(state.chat.clone(), f));
@@ -147,7 +151,8 @@ async fn slack_form(state: &AppState, req: Request) -> Result<HashMap<String, St
     if !slack::verify(secret, sig, ts, &body, now_s(), skew) {
         return Err(bad_signature());
     }
-    once(state, format!("slack:{sig}"), ts).await?;
+    // Hex is read in either case: the key must not tell `AB` from `ab`.
+    once(state, format!("slack:{}", sig.to_ascii_lowercase()), ts).await?;
     Ok(url::form_urlencoded::parse(&body).into_owned().collect())
 }
 

@@ -6,6 +6,7 @@ pub mod custom;
 pub mod escape;
 pub mod helpers;
 pub mod limits;
+mod logic;
 pub mod samples;
 
 use crate::hub::Scope;
@@ -78,6 +79,7 @@ impl Renderer {
             let mut hb = Handlebars::new();
             hb.register_escape_fn(move |s| escape::escape(p, s));
             helpers::register(&mut hb, p);
+            logic::register(&mut hb);
             for (name, src) in &sources {
                 hb.register_template_string(name, src)
                     .with_context(|| format!("template {name}.hbs does not compile"))?;

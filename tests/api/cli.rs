@@ -301,7 +301,7 @@ async fn no_log_level_shows_what_an_event_says() {
     p["repo"]["private"] = serde_json::json!(true);
     p["discussion"]["title"] = serde_json::json!("PRIVATE-TITLE-7f3a");
     p["comment"]["content"] = serde_json::json!("PRIVATE-COMMENT-7f3a");
-    for level in ["trace", "handlebars=trace,herald=trace"] {
+    for level in ["trace", "trace,handlebars::render=trace"] {
         let (child, addr, logs) = serve_env(dir.path(), &[], &[("HERALD_LOG", level)]);
         let resp = reqwest::Client::new()
             .post(format!("{addr}/webhooks/hf"))

@@ -26,6 +26,15 @@ pub fn discord_key() -> ed25519_dalek::SigningKey {
     ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
 }
 
+/// Slack's signature of a request body sent at `ts`.
+pub fn slack_signature(form: &str, ts: i64) -> String {
+    use hmac::Mac;
+    let mut mac =
+        hmac::Hmac::<sha2::Sha256>::new_from_slice(SLACK_SIGNING_SECRET.as_bytes()).unwrap();
+    mac.update(format!("v0:{ts}:{form}").as_bytes());
+    format!("v0={}", hex::encode(mac.finalize().into_bytes()))
+}
+
 pub fn now_s() -> i64 {
     herald::store::now_ms() / 1000
 }
@@ -596,11 +605,7 @@ impl TestApp {
 
     /// Posts a form to a Slack endpoint, signed with the signing secret.
     pub async fn slack_signed(&self, path: &str, form: &str, ts: i64) -> reqwest::Response {
-        use hmac::Mac;
-        let mut mac =
-            hmac::Hmac::<sha2::Sha256>::new_from_slice(SLACK_SIGNING_SECRET.as_bytes()).unwrap();
-        mac.update(format!("v0:{ts}:{form}").as_bytes());
-        let sig = format!("v0={}", hex::encode(mac.finalize().into_bytes()));
+        let sig = slack_signature(form, ts);
         self.client
             .post(format!("{}{path}", self.address))
             .header("X-Slack-Signature", sig)

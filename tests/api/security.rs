@@ -417,6 +417,20 @@ async fn a_signed_request_is_answered_once_and_never_from_the_future() {
         app.slack_signed("/slack/commands", form, ts).await.status(),
         401
     );
+    // The same signature in capitals is the same request.
+    let sig = slack_signature(form, ts)
+        .to_ascii_uppercase()
+        .replacen("V0=", "v0=", 1);
+    let resp = app
+        .client
+        .post(format!("{}/slack/commands", app.address))
+        .header("X-Slack-Signature", sig)
+        .header("X-Slack-Request-Timestamp", ts.to_string())
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
 }
 
 #[tokio::test]
