@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 
 #[derive(Debug)]
 pub struct ApiError(pub StatusCode, pub String);
@@ -13,10 +14,32 @@ impl ApiError {
     }
 }
 
+/// Refusals logged per second at most: a stranger's flood of bad requests must not fill
+/// the disk with log lines (a webhook's refusals are all counted in the metrics).
+const LOGGED_PER_SECOND: u32 = 20;
+
+/// Whether this refusal may be logged; the first one past the limit says so.
+fn may_log() -> bool {
+    static SECOND: AtomicI64 = AtomicI64::new(0);
+    static COUNT: AtomicU32 = AtomicU32::new(0);
+    let now = crate::store::now_ms() / 1000;
+    if SECOND.swap(now, Ordering::Relaxed) != now {
+        COUNT.store(0, Ordering::Relaxed);
+    }
+    let n = COUNT.fetch_add(1, Ordering::Relaxed);
+    if n == LOGGED_PER_SECOND {
+        tracing::warn!(
+            "more than {LOGGED_PER_SECOND} refusals this second; the rest are not logged"
+        );
+    }
+    n < LOGGED_PER_SECOND
+}
+
 impl IntoResponse for ApiError {
     /// Every refusal leaves a trace for the operator (never with the request's secrets).
     fn into_response(self) -> Response {
-        if self.0.is_server_error() {
+        if !may_log() {
+        } else if self.0.is_server_error() {
             tracing::error!(status = self.0.as_u16(), reason = %self.1, "request failed");
         } else {
             tracing::warn!(status = self.0.as_u16(), reason = %self.1, "request refused");

@@ -55,8 +55,10 @@ pub struct Repo {
     #[serde(rename = "type")]
     pub kind: RepoType,
     pub name: RepoName,
+    /// `None` when the payload does not say (legacy payloads): treated as private when
+    /// deciding who may see the event, and not claimed either way in messages.
     #[serde(default)]
-    pub private: bool,
+    pub private: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_sha: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

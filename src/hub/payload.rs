@@ -84,7 +84,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         repo: Repo {
             kind,
             name: RepoName::parse(name).map_err(PayloadError)?,
-            private: false,
+            private: None,
             head_sha: None,
             owner_id: None,
         },
@@ -117,7 +117,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
         repo: Repo {
             kind,
             name,
-            private: opt_bool(repo, "repo.private")?.unwrap_or(false),
+            private: opt_bool(repo, "repo.private")?,
             head_sha: opt_str(repo, "repo.headSha")?.and_then(sha),
             owner_id: owner_id.map(str::to_string),
         },

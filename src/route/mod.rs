@@ -35,7 +35,9 @@ impl Origin {
             (Origin::Workspace(w), Some(owner)) => w == owner,
             (Origin::Workspace(_), None) => false,
             (Origin::Operator, None) => true,
-            (Origin::Operator, Some(_)) => !event.repo.private,
+            // Public only when the payload says so: an event that does not say reaches
+            // the operator's subscriptions only.
+            (Origin::Operator, Some(_)) => event.repo.private == Some(false),
         }
     }
 }

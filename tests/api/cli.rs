@@ -323,3 +323,31 @@ async fn no_log_level_shows_what_an_event_says() {
         assert!(leaked.is_empty(), "HERALD_LOG={level}: {leaked:?}");
     }
 }
+
+#[tokio::test]
+async fn a_flood_of_bad_requests_leaves_a_bounded_log() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    let (child, addr, logs) = serve(dir.path());
+    let client = reqwest::Client::new();
+    for _ in 0..300 {
+        let resp = client
+            .post(format!("{addr}/webhooks/hf"))
+            .header("X-Webhook-Secret", "wrong")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 403);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    terminate(child);
+    let lines: Vec<String> = logs.try_iter().collect();
+    let refused = lines
+        .iter()
+        .filter(|l| l.contains("request refused"))
+        .count();
+    assert!(refused >= 20, "refusals are logged: {refused}");
+    assert!(refused < 150, "but not all 300: {refused}");
+    assert!(lines.iter().any(|l| l.contains("the rest are not logged")));
+}

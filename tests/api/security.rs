@@ -632,3 +632,24 @@ async fn chat_requests_are_refused_before_their_body_unless_signed_and_fresh() {
         .expect("answered at once");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
 }
+
+#[tokio::test]
+async fn an_event_that_does_not_say_it_is_public_reaches_only_the_operator() {
+    let app = spawn_app().await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("*"))).await;
+    app.subscribe("*", "console:operator", &[]).await;
+    let mut silent = fixture_json(PUBLIC_PUSH);
+    silent["repo"].as_object_mut().unwrap().remove("private");
+    for body in [
+        fixture("hf/v0-legacy-add-model.json"),
+        silent.to_string().into_bytes(),
+    ] {
+        let id = event_id(app.post_webhook(&body).await).await;
+        let d = app.settled(id).await;
+        let channels: Vec<&str> = d.iter().map(|d| d.channel.as_str()).collect();
+        assert_eq!(channels, ["console:operator"]);
+    }
+    // Said public, it reaches the workspace too.
+    let id = event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    assert_eq!(app.settled(id).await.len(), 2);
+}
