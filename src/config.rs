@@ -343,8 +343,12 @@ impl Settings {
         if l.max_connections < 16 {
             anyhow::bail!("limits.max_connections must be at least 16");
         }
-        if l.body_memory_bytes < self.server.body_limit {
-            anyhow::bail!("limits.body_memory_bytes must be at least server.body_limit");
+        // A body counts for what parsing it takes (src/http/budget.rs).
+        if l.body_memory_bytes < self.server.body_limit * crate::http::PARSED {
+            anyhow::bail!(
+                "limits.body_memory_bytes must be at least {} × server.body_limit",
+                crate::http::PARSED
+            );
         }
         if self.delivery.max_attempts < 1 {
             anyhow::bail!("delivery.max_attempts must be at least 1");

@@ -8,7 +8,11 @@ use axum::http::{header, HeaderMap, StatusCode};
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// Permits are KiB of body.
+/// Parsed, a JSON body takes several times its size (a list of tiny objects about ten
+/// times): each body counts for this many times its length.
+pub const PARSED: usize = 8;
+
+/// Permits are KiB of memory.
 #[derive(Clone)]
 pub struct BodyBudget {
     kib: Arc<Semaphore>,
@@ -27,8 +31,8 @@ impl BodyBudget {
     }
 
     /// Reserves room for the body the headers announce (a chunked body, of unknown length,
-    /// the whole limit): 413 for a declared length over the limit, 503 (to be retried)
-    /// when the bodies in flight already use the budget. Held until dropped.
+    /// the whole limit), read and parsed: 413 for a declared length over the limit, 503 (to
+    /// be retried) when the bodies in flight already use the budget. Held until dropped.
     pub fn reserve(&self, headers: &HeaderMap) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
         let declared = headers
             .get(header::CONTENT_LENGTH)
@@ -48,7 +52,7 @@ impl BodyBudget {
         if bytes == 0 {
             return Ok(None);
         }
-        let kib = u32::try_from(bytes.div_ceil(1024)).unwrap_or(u32::MAX);
+        let kib = u32::try_from(bytes.saturating_mul(PARSED).div_ceil(1024)).unwrap_or(u32::MAX);
         match self.kib.clone().try_acquire_many_owned(kib) {
             Ok(permit) => Ok(Some(permit)),
             Err(_) => Err(ApiError::new(

@@ -52,14 +52,27 @@ async fn once(state: &AppState, key: String, timestamp: &str) -> Result<(), ApiE
 /// Discord wants an answer within 3 s: a body that takes longer to arrive is not waited for.
 const BODY_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A chat body, with its share of the budget until the request is answered.
+struct Body(
+    Bytes,
+    #[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>,
+);
+
+impl std::ops::Deref for Body {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
 /// Reads a chat body, once the headers could be checked: within the chat limit and budget,
 /// and within [`BODY_TIMEOUT`].
-async fn read_body(state: &AppState, req: Request) -> Result<(HeaderMap, Bytes), ApiError> {
-    let _reserved = state.chat_bodies.reserve(req.headers())?;
+async fn read_body(state: &AppState, req: Request) -> Result<(HeaderMap, Body), ApiError> {
+    let reserved = state.chat_bodies.reserve(req.headers())?;
     let (parts, body) = req.into_parts();
     let read = axum::body::to_bytes(body, state.chat_bodies.limit);
     match tokio::time::timeout(BODY_TIMEOUT, read).await {
-        Ok(Ok(bytes)) => Ok((parts.headers, bytes)),
+        Ok(Ok(bytes)) => Ok((parts.headers, Body(bytes, reserved))),
         Ok(Err(e)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(

@@ -1,7 +1,7 @@
 //! The HTTP surface: the Hub's webhook and health endpoints.
 
 mod budget;
-pub use budget::BodyBudget;
+pub use budget::{BodyBudget, PARSED};
 mod chat;
 mod error;
 mod health;

@@ -29,6 +29,13 @@ impl Format {
     }
 }
 
+/// Refs of one event kept in memory; templates see at most 50 of them.
+pub const REFS_KEPT: usize = 100;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub format: Format,
@@ -39,8 +46,13 @@ pub struct Event {
     pub discussion: Option<Discussion>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<Comment>,
+    /// The first [`REFS_KEPT`] refs the payload lists.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub refs: Vec<RefUpdate>,
+    /// How many more it lists: counted, not kept, so that a payload of tiny refs cannot
+    /// grow into a large event in memory.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub refs_more: usize,
     /// `updatedConfig` as sent; `Some({})` when the Hub says "something changed".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<serde_json::Map<String, serde_json::Value>>,

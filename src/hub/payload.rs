@@ -1,7 +1,7 @@
 //! Reads the Hub's four payload formats into one [`Event`]. Unknown fields are ignored;
 //! a field of the wrong type is an error that names the field.
 
-use super::event::{Comment, Discussion, Event, Format, RefUpdate, Repo};
+use super::event::{Comment, Discussion, Event, Format, RefUpdate, Repo, REFS_KEPT};
 use super::repo::{RepoName, RepoType};
 use super::scope::{Action, Scope};
 use serde_json::{Map, Value};
@@ -91,6 +91,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         discussion: None,
         comment: None,
         refs: vec![],
+        refs_more: 0,
         config: None,
         moved_to: None,
         webhook_id: None,
@@ -110,6 +111,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
         Some(Value::Object(o)) => opt_str(o, "repo.owner.id")?,
         _ => opt_str(repo, "repo.authorId")?,
     };
+    let (refs, refs_more) = refs(obj.get("updatedRefs"))?;
     Ok(Event {
         format,
         action: Action::parse(action),
@@ -123,7 +125,8 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
         },
         discussion: obj.get("discussion").map(discussion).transpose()?,
         comment: obj.get("comment").map(comment).transpose()?,
-        refs: refs(obj.get("updatedRefs"))?,
+        refs,
+        refs_more,
         config: match obj.get("updatedConfig") {
             None | Some(Value::Null) => None,
             Some(Value::Object(m)) => Some(m.clone()),
@@ -187,24 +190,27 @@ fn comment(v: &Value) -> Result<Comment> {
     })
 }
 
-fn refs(v: Option<&Value>) -> Result<Vec<RefUpdate>> {
+/// The refs kept (the first [`REFS_KEPT`]) and how many more there are; every item is
+/// checked all the same.
+fn refs(v: Option<&Value>) -> Result<(Vec<RefUpdate>, usize)> {
     let items = match v {
-        None | Some(Value::Null) => return Ok(vec![]),
+        None | Some(Value::Null) => return Ok((vec![], 0)),
         Some(Value::Array(items)) => items,
         Some(_) => return err("updatedRefs must be an array"),
     };
-    items
-        .iter()
-        .map(|r| {
-            let Some(r) = r.as_object() else {
-                return err("updatedRefs items must be objects {ref, oldSha, newSha}");
-            };
-            let full = req_str(r, "updatedRefs[].ref")?;
-            let old = opt_str(r, "updatedRefs[].oldSha")?.and_then(sha);
-            let new = opt_str(r, "updatedRefs[].newSha")?.and_then(sha);
-            Ok(RefUpdate::new(full, old, new))
-        })
-        .collect()
+    let mut kept = Vec::with_capacity(items.len().min(REFS_KEPT));
+    for r in items {
+        let Some(r) = r.as_object() else {
+            return err("updatedRefs items must be objects {ref, oldSha, newSha}");
+        };
+        let full = req_str(r, "updatedRefs[].ref")?;
+        let old = opt_str(r, "updatedRefs[].oldSha")?.and_then(sha);
+        let new = opt_str(r, "updatedRefs[].newSha")?.and_then(sha);
+        if kept.len() < REFS_KEPT {
+            kept.push(RefUpdate::new(full, old, new));
+        }
+    }
+    Ok((kept, items.len() - items.len().min(REFS_KEPT)))
 }
 
 fn moved_to(v: Option<&Value>) -> Result<Option<RepoName>> {

@@ -129,7 +129,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
         "discussion": discussion,
         "comment": comment,
         "refs": refs,
-        "ref_count": event.refs.len(),
+        "ref_count": event.refs.len() + event.refs_more,
         "single_push": single_push,
         "config": config,
     })

@@ -235,6 +235,23 @@ mod tests {
     }
 
     #[test]
+    fn a_payload_of_many_refs_keeps_a_hundred_and_counts_the_rest() {
+        let mut v: serde_json::Value =
+            serde_json::from_str(include_str!("../../templates/samples/repo.content.json"))
+                .unwrap();
+        v["updatedRefs"] = (0..5000)
+            .map(|i| serde_json::json!({ "ref": format!("r{i}") }))
+            .collect();
+        let event = crate::hub::payload::normalize(&v).unwrap();
+        assert_eq!((event.refs.len(), event.refs_more), (100, 4900));
+        let scope = crate::hub::Scope::parse("repo.content").unwrap();
+        assert_eq!(
+            crate::render::context::build(&event, &scope)["ref_count"],
+            5000
+        );
+    }
+
+    #[test]
     fn the_built_in_templates_pass_the_same_checks() {
         for (name, src) in crate::render::BUILTIN {
             validate(src).unwrap_or_else(|e| panic!("{name}: {e}"));
