@@ -71,4 +71,11 @@ impl Budgets {
         used.1 += bytes as u64;
         Ok(Ok(()))
     }
+
+    /// Counts an accepted event's deliveries against its endpoint (known once it is routed).
+    pub fn charge(&mut self, endpoint: &str, deliveries: usize) {
+        if let Some(used) = self.used.get_mut(endpoint) {
+            used.1 += deliveries as u64 * usage::DELIVERY_BYTES as u64;
+        }
+    }
 }

@@ -41,7 +41,12 @@ pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle, budget:
         .and_then(|d| rt.block_on(store_group(&store, d, &mut cache, &items)));
         drop(items);
         match stored {
-            Ok(done) => answer(jobs, done, started),
+            Ok(done) => {
+                for (job, (_, deliveries)) in jobs.iter().zip(&done) {
+                    budgets.charge(job.origin.as_str(), *deliveries);
+                }
+                answer(jobs, done, started)
+            }
             Err(e) => {
                 direct = None; // a broken connection is not kept
                 let e = format!("{e:#}");

@@ -110,12 +110,20 @@ impl Direct {
             s.run(&self.db).context("cannot store an event")?;
             ids.push(self.db.last_insert_rowid());
         }
-        // Each endpoint's use of its daily budget, counted with the events themselves.
+        // Each endpoint's use of its daily budget, counted with the events themselves: their
+        // bodies and their deliveries.
         let mut used: Vec<(&str, i64, i64)> = Vec::new();
-        for e in events {
+        let mut fanout = vec![0i64; events.len()];
+        for d in deliveries {
+            if let Some(n) = fanout.get_mut(d.0) {
+                *n += 1;
+            }
+        }
+        for (i, e) in events.iter().enumerate() {
+            let bytes = e.raw.len() as i64 + fanout[i] * super::usage::DELIVERY_BYTES;
             match used.iter_mut().find(|u| u.0 == e.endpoint) {
-                Some(u) => (u.1, u.2) = (u.1 + 1, u.2 + e.raw.len() as i64),
-                None => used.push((e.endpoint, 1, e.raw.len() as i64)),
+                Some(u) => (u.1, u.2) = (u.1 + 1, u.2 + bytes),
+                None => used.push((e.endpoint, 1, bytes)),
             }
         }
         for (endpoint, count, bytes) in used {

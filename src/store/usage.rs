@@ -2,6 +2,10 @@
 
 use sqlx::SqlitePool;
 
+/// What a queued delivery costs on disk, about: it counts against its event's endpoint, so
+/// that an event followed by many channels weighs what it takes.
+pub const DELIVERY_BYTES: i64 = 256;
+
 /// `(events, bytes)` stored by `endpoint` on `day` (days since 1970-01-01).
 pub async fn of(pool: &SqlitePool, endpoint: &str, day: i64) -> sqlx::Result<(u64, u64)> {
     let row: Option<(i64, i64)> =

@@ -654,3 +654,18 @@ async fn an_event_that_does_not_say_it_is_public_reaches_only_the_operator() {
     let id = event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
     assert_eq!(app.settled(id).await.len(), 2);
 }
+
+#[tokio::test]
+async fn an_event_followed_by_many_channels_weighs_its_deliveries_too() {
+    let size = fixture(PUBLIC_PUSH).len() as u64;
+    let app = spawn_app_with(|s| s.limits.endpoint_bytes_per_day = size * 3).await;
+    for i in 0..20 {
+        app.subscribe("*", &format!("console:c{i}"), &[]).await;
+    }
+    let id = event_id(app.post_webhook(&fixture(PUBLIC_PUSH)).await).await;
+    assert_eq!(app.deliveries(id).await.len(), 20);
+    // 20 deliveries of 256 bytes: more than the two bodies left in the budget.
+    assert_eq!(app.post_webhook(&fixture(PUBLIC_PUSH)).await.status(), 429);
+    let app = app.restart(|_| {}).await;
+    assert_eq!(app.post_webhook(&fixture(PUBLIC_PUSH)).await.status(), 429);
+}
