@@ -19,7 +19,7 @@ impl ApiError {
 const LOGGED_PER_SECOND: u32 = 20;
 
 /// Whether this refusal may be logged; the first one past the limit says so.
-fn may_log() -> bool {
+pub(super) fn may_log() -> bool {
     static SECOND: AtomicI64 = AtomicI64::new(0);
     static COUNT: AtomicU32 = AtomicU32::new(0);
     let now = crate::store::now_ms() / 1000;

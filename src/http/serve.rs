@@ -151,7 +151,9 @@ pub async fn serve(
         };
         // Never waits: a full server sheds its least useful connection, or this new one.
         if open.len() >= max && !open.make_room() {
-            tracing::warn!(max, "connection refused: every connection is in a request");
+            if super::error::may_log() {
+                tracing::warn!(max, "connection refused: every connection is in a request");
+            }
             continue;
         }
         next_id += 1;
