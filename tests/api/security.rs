@@ -669,3 +669,18 @@ async fn an_event_followed_by_many_channels_weighs_its_deliveries_too() {
     let app = app.restart(|_| {}).await;
     assert_eq!(app.post_webhook(&fixture(PUBLIC_PUSH)).await.status(), 429);
 }
+
+#[tokio::test]
+async fn a_removed_subscriptions_id_is_never_given_to_another() {
+    let app = spawn_app().await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/one"))).await;
+    let gone = stored(&app).await[0].id;
+    let unsub = json!({ "type": 1, "name": "unsubscribe",
+        "options": [{ "type": 3, "name": "subscription", "value": gone.to_string() }] });
+    let a = answer(&app, &interaction(MANAGE_GUILD, unsub)).await;
+    assert!(content(&a).starts_with("Removed"), "{a}");
+    answer(&app, &other_guild(subscribe("acme/two"))).await;
+    let theirs = stored(&app).await;
+    assert_eq!(theirs.len(), 1);
+    assert!(theirs[0].id > gone, "{} reuses {gone}", theirs[0].id);
+}
