@@ -31,7 +31,11 @@ fn bad_signature() -> ApiError {
 async fn once(state: &AppState, key: String, timestamp: &str) -> Result<(), ApiError> {
     let skew = state.chat.settings.chat.max_clock_skew_s as i64;
     let ts: i64 = timestamp.parse().unwrap_or_default();
-    let until = ts.saturating_add(skew).saturating_mul(1000);
+    // Past the end of the last second in which the timestamp is still fresh.
+    let until = ts
+        .saturating_add(skew)
+        .saturating_add(1)
+        .saturating_mul(1000);
     let now = crate::store::now_ms();
     match crate::store::seen::first_time(&state.store.pool, &key, until, now).await {
         Ok(true) => Ok(()),

@@ -129,7 +129,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
         refs_more,
         config: match obj.get("updatedConfig") {
             None | Some(Value::Null) => None,
-            Some(Value::Object(m)) => Some(m.clone()),
+            Some(Value::Object(m)) => Some(config(m)),
             Some(_) => return err("updatedConfig must be an object"),
         },
         moved_to: moved_to(obj.get("movedTo"))?,
@@ -188,6 +188,24 @@ fn comment(v: &Value) -> Result<Comment> {
         },
         hidden,
     })
+}
+
+/// Settings kept of `updatedConfig`: the first [`REFS_KEPT`], each a text, number or
+/// true/false (a list or object becomes the start of its JSON), so that a payload cannot
+/// grow into a large event in memory.
+fn config(m: &Map<String, Value>) -> Map<String, Value> {
+    m.iter()
+        .take(REFS_KEPT)
+        .map(|(k, v)| {
+            let v = match v {
+                Value::Array(_) | Value::Object(_) => {
+                    Value::String(v.to_string().chars().take(200).collect())
+                }
+                v => v.clone(),
+            };
+            (k.chars().take(200).collect(), v)
+        })
+        .collect()
 }
 
 /// The refs kept (the first [`REFS_KEPT`]) and how many more there are; every item is

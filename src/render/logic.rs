@@ -1,7 +1,7 @@
-//! `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or`, `not` and `len`, in place of
-//! Handlebars' own: they compare text, numbers and true/false only (Handlebars' compare
+//! `eq`, `ne`, `gt`, `gte`, `lt`, `lte`, `and`, `or`, `not`, `lookup` and `len`, in place
+//! of Handlebars' own: they compare text, numbers and true/false only (Handlebars' compare
 //! whole lists, work a user's template could multiply), and each call respects the
-//! template's time budget.
+//! template's time budget (Handlebars' `lookup` copies what it finds, unchecked).
 
 use handlebars::{
     Context, Handlebars, Helper, HelperDef, JsonTruthy, RenderContext, RenderError,
@@ -67,7 +67,7 @@ fn truthy(args: &[&Value]) -> Vec<bool> {
 
 /// Registers them over Handlebars' own.
 pub fn register(hb: &mut Handlebars<'static>) {
-    let helpers: [(&'static str, Logic); 10] = [
+    let helpers: [(&'static str, Logic); 11] = [
         ("eq", |a| same(a).map(Value::Bool)),
         ("ne", |a| same(a).map(|s| Value::Bool(!s))),
         ("gt", |a| {
@@ -90,6 +90,19 @@ pub fn register(hb: &mut Handlebars<'static>) {
         ("or", |a| Ok(Value::Bool(truthy(a).into_iter().any(|t| t)))),
         ("not", |a| {
             Ok(Value::Bool(!truthy(a).first().copied().unwrap_or(false)))
+        }),
+        ("lookup", |a| {
+            Ok(match (a.first().copied(), a.get(1).copied()) {
+                (Some(Value::Object(o)), Some(Value::String(k))) => {
+                    o.get(k).cloned().unwrap_or(Value::Null)
+                }
+                (Some(Value::Array(v)), Some(Value::Number(i))) => i
+                    .as_u64()
+                    .and_then(|i| v.get(i as usize))
+                    .cloned()
+                    .unwrap_or(Value::Null),
+                _ => Value::Null,
+            })
         }),
         ("len", |a| {
             Ok(Value::from(match a.first().copied() {
@@ -119,10 +132,10 @@ mod tests {
     #[test]
     fn they_compare_like_handlebars_on_scalars() {
         let d = json!({ "a": 2, "b": 3, "s": "x", "l": [1, 2], "t": true });
-        let t = "{{eq a 2}} {{ne a b}} {{gt b a}} {{gte a 2}} {{lt a b}} {{lte b a}} {{and t a}} {{or 0 s}} {{not t}} {{len l}} {{eq s \"x\"}}";
+        let t = "{{eq a 2}} {{ne a b}} {{gt b a}} {{gte a 2}} {{lt a b}} {{lte b a}} {{and t a}} {{or 0 s}} {{not t}} {{len l}} {{eq s \"x\"}} {{lookup l 1}}";
         assert_eq!(
             render(t, d).unwrap(),
-            "true true true true true false true true false 2 true"
+            "true true true true true false true true false 2 true 2"
         );
     }
 
