@@ -5,35 +5,61 @@
 
 use super::ApiError;
 use axum::http::{header, HeaderMap, StatusCode};
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Parsed, a JSON body takes several times its size (a list of tiny objects about ten
 /// times): each body counts for this many times its length.
 pub const PARSED: usize = 8;
 
+/// One endpoint's bodies may hold at most this part of the budget, so that a workspace
+/// sending slow bodies to its own endpoint cannot stop everybody else's webhooks.
+const SHARE: usize = 4;
+
 /// Permits are KiB of memory.
 #[derive(Clone)]
 pub struct BodyBudget {
     kib: Arc<Semaphore>,
+    total_kib: usize,
+    /// Each endpoint's share, made when first used.
+    shares: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
     pub limit: usize,
     /// What sets the limit, for the error.
     limit_name: &'static str,
 }
 
+/// Room reserved for a body, given back when dropped.
+pub struct Reserved(#[allow(dead_code)] Vec<OwnedSemaphorePermit>);
+
 impl BodyBudget {
     pub fn new(total_bytes: usize, limit: usize, limit_name: &'static str) -> BodyBudget {
         BodyBudget {
             kib: Arc::new(Semaphore::new(total_bytes.div_ceil(1024))),
+            total_kib: total_bytes.div_ceil(1024),
+            shares: Arc::default(),
             limit,
             limit_name,
         }
     }
 
+    fn share(&self, key: &str) -> Arc<Semaphore> {
+        let mut shares = self.shares.lock().expect("not poisoned");
+        // At least one body of the largest size fits in a share.
+        let each = (self.limit * PARSED)
+            .div_ceil(1024)
+            .max(self.total_kib / SHARE);
+        shares
+            .entry(key.to_string())
+            .or_insert_with(|| Arc::new(Semaphore::new(each)))
+            .clone()
+    }
+
     /// Reserves room for the body the headers announce (a chunked body, of unknown length,
     /// the whole limit), read and parsed: 413 for a declared length over the limit, 503 (to
     /// be retried) when the bodies in flight already use the budget. Held until dropped.
-    pub fn reserve(&self, headers: &HeaderMap) -> Result<Option<OwnedSemaphorePermit>, ApiError> {
+    /// With `share`, the body also counts against that endpoint's share.
+    pub fn reserve(&self, share: Option<&str>, headers: &HeaderMap) -> Result<Reserved, ApiError> {
         let declared = headers
             .get(header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
@@ -50,15 +76,26 @@ impl BodyBudget {
             None => 0,
         };
         if bytes == 0 {
-            return Ok(None);
+            return Ok(Reserved(vec![]));
         }
         let kib = u32::try_from(bytes.saturating_mul(PARSED).div_ceil(1024)).unwrap_or(u32::MAX);
-        match self.kib.clone().try_acquire_many_owned(kib) {
-            Ok(permit) => Ok(Some(permit)),
-            Err(_) => Err(ApiError::new(
+        let busy = |what: &str| {
+            ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "too many request bodies in flight; try again shortly",
-            )),
+                format!("too many request bodies in flight{what}; try again shortly"),
+            )
+        };
+        let mut permits = Vec::with_capacity(2);
+        if let Some(key) = share {
+            let own = self.share(key).try_acquire_many_owned(kib);
+            permits.push(own.map_err(|_| busy(" for this endpoint"))?);
         }
+        permits.push(
+            self.kib
+                .clone()
+                .try_acquire_many_owned(kib)
+                .map_err(|_| busy(""))?,
+        );
+        Ok(Reserved(permits))
     }
 }

@@ -57,10 +57,7 @@ async fn once(state: &AppState, key: String, timestamp: &str) -> Result<(), ApiE
 const BODY_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A chat body, with its share of the budget until the request is answered.
-struct Body(
-    Bytes,
-    #[allow(dead_code)] Option<tokio::sync::OwnedSemaphorePermit>,
-);
+struct Body(Bytes, #[allow(dead_code)] super::budget::Reserved);
 
 impl std::ops::Deref for Body {
     type Target = [u8];
@@ -72,7 +69,7 @@ impl std::ops::Deref for Body {
 /// Reads a chat body, once the headers could be checked: within the chat limit and budget,
 /// and within [`BODY_TIMEOUT`].
 async fn read_body(state: &AppState, req: Request) -> Result<(HeaderMap, Body), ApiError> {
-    let reserved = state.chat_bodies.reserve(req.headers())?;
+    let reserved = state.chat_bodies.reserve(None, req.headers())?;
     let (parts, body) = req.into_parts();
     let read = axum::body::to_bytes(body, state.chat_bodies.limit);
     match tokio::time::timeout(BODY_TIMEOUT, read).await {

@@ -130,13 +130,16 @@ async fn accept(
             "bad_content_type",
         ));
     }
-    let _reserved = state.bodies.reserve(req.headers()).map_err(|e| {
-        let outcome = match e.0 {
-            StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-            _ => "no_room",
-        };
-        (e, outcome)
-    })?;
+    let _reserved = state
+        .bodies
+        .reserve(Some(origin.as_str()), req.headers())
+        .map_err(|e| {
+            let outcome = match e.0 {
+                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
+                _ => "no_room",
+            };
+            (e, outcome)
+        })?;
     let body = Bytes::from_request(req, &()).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             refuse(

@@ -138,11 +138,11 @@ async fn a_wrong_secret_is_refused_before_the_body_is_read() {
 #[tokio::test]
 async fn bodies_in_flight_share_a_bounded_amount_of_memory() {
     use tokio::io::AsyncWriteExt;
-    // A body counts for 8 times its size (parsing it takes that much): two stalled uploads
-    // of 1 MiB hold 16 MiB of these 20.
-    let app = spawn_app_with(|s| s.limits.body_memory_bytes = 20 * 1024 * 1024).await;
+    // A body counts for 8 times its size (parsing it takes that much): a stalled upload of
+    // 1 MiB holds 8 MiB of the 10 this endpoint may use (a quarter of 40).
+    let app = spawn_app_with(|s| s.limits.body_memory_bytes = 40 * 1024 * 1024).await;
     let mut stalled = Vec::new();
-    for _ in 0..2 {
+    for _ in 0..1 {
         let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
             .await
             .unwrap();
@@ -683,4 +683,39 @@ async fn a_removed_subscriptions_id_is_never_given_to_another() {
     let theirs = stored(&app).await;
     assert_eq!(theirs.len(), 1);
     assert!(theirs[0].id > gone, "{} reuses {gone}", theirs[0].id);
+}
+
+#[tokio::test]
+async fn one_endpoints_slow_bodies_cannot_take_everybody_elses_room() {
+    use tokio::io::AsyncWriteExt;
+    // 24 MiB: each endpoint may hold a third (at least one largest body, 8 MiB parsed).
+    let app = spawn_app_with(|s| s.limits.body_memory_bytes = 24 * 1024 * 1024).await;
+    let (endpoint, secret) =
+        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let mut s = tokio::net::TcpStream::connect(socket_addr(&app))
+        .await
+        .unwrap();
+    let head = format!(
+        "POST /webhooks/hf/{endpoint} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+         X-Webhook-Secret: {secret}\r\nContent-Length: 1048576\r\n\r\n{{\"a\":"
+    );
+    s.write_all(head.as_bytes()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = post_endpoint(&app, &endpoint, &secret, &vec![b' '; 1024 * 1024]).await;
+    assert_eq!(again.status(), 503);
+    let body: Value = again.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .contains("for this endpoint"),
+        "{body}"
+    );
+    let big = vec![b' '; 1024 * 1024];
+    assert_eq!(
+        app.post_webhook(&big).await.status(),
+        400,
+        "the operator's body is read"
+    );
+    drop(s);
 }
