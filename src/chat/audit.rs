@@ -28,7 +28,6 @@ pub async fn check_stored_channels(store: &Store, senders: &Senders) {
         };
         let refused = match Channel::parse(&channel) {
             Err(_) => Some(format!("unreadable channel {channel:?}")),
-            Ok(c) if !workspace.starts_with(&format!("{}:", c.platform.as_str())) => foreign(),
             Ok(c) => match senders.is_of(&c, &workspace).await {
                 Ok(true) => None,
                 Ok(false) => foreign(),

@@ -118,14 +118,14 @@ pub async fn replay(settings: &Settings, event_id: i64) -> anyhow::Result<String
         .await?
         .with_context(|| format!("there is no event #{event_id} (herald events lists them)"))?;
     // Says so when the body was dropped, rather than failing to parse it.
-    stored
-        .event()
+    let body = stored
+        .body()
         .with_context(|| format!("event #{event_id} cannot be replayed"))?;
     let origin = match stored.endpoint.as_str() {
         "operator" => Origin::Operator,
         ws => Origin::Workspace(ws.to_string()),
     };
-    let accepted = ingest::accept(&store, &origin, &stored.raw).await?;
+    let accepted = ingest::accept(&store, &origin, body).await?;
     Ok(format!(
         "Replayed event #{event_id} as event #{}: {} deliveries queued; a running herald serve sends them.",
         accepted.event_id, accepted.deliveries

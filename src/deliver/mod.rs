@@ -134,6 +134,9 @@ impl Senders {
     /// Whether `channel` belongs to `workspace` (`discord:<guild>`, `slack:<team>`), as the
     /// platform says; `Err` when it could not be asked.
     pub async fn is_of(&self, channel: &Channel, workspace: &str) -> Result<bool, String> {
+        if workspace.split(':').next() != Some(channel.platform.as_str()) {
+            return Ok(false);
+        }
         let owners = match (channel.platform, &self.discord, &self.slack) {
             (Platform::Discord, Some(d), _) => d
                 .channel_guild(&channel.id)

@@ -107,7 +107,7 @@ impl Worker {
                 tracing::warn!(error = %e, "bodies of unfollowed events could not be dropped")
             }
         }
-        let yesterday = now_ms().div_euclid(crate::ingest::budget::DAY_MS) - 1;
+        let yesterday = crate::store::usage::day(now_ms()) - 1;
         if let Err(e) = crate::store::usage::purge(pool, yesterday).await {
             tracing::warn!(error = %e, "old endpoint usage could not be purged");
         }

@@ -1,6 +1,7 @@
 //! The chat endpoints: what the headers show is checked before the body is read, and the
 //! signature on the raw body before anything is parsed.
 
+use super::budget::Reserved;
 use super::{ApiError, AppState};
 use crate::chat::{discord, slack};
 use axum::body::Bytes;
@@ -56,24 +57,17 @@ async fn once(state: &AppState, key: String, timestamp: &str) -> Result<(), ApiE
 /// Discord wants an answer within 3 s: a body that takes longer to arrive is not waited for.
 const BODY_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A chat body, with its share of the budget until the request is answered.
-struct Body(Bytes, #[allow(dead_code)] super::budget::Reserved);
-
-impl std::ops::Deref for Body {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
 /// Reads a chat body, once the headers could be checked: within the chat limit and budget,
-/// and within [`BODY_TIMEOUT`].
-async fn read_body(state: &AppState, req: Request) -> Result<(HeaderMap, Body), ApiError> {
+/// and within [`BODY_TIMEOUT`]. The body's room in the budget is held until the answer.
+async fn read_body(
+    state: &AppState,
+    req: Request,
+) -> Result<(HeaderMap, Bytes, Reserved), ApiError> {
     let reserved = state.chat_bodies.reserve(None, req.headers())?;
     let (parts, body) = req.into_parts();
     let read = axum::body::to_bytes(body, state.chat_bodies.limit);
     match tokio::time::timeout(BODY_TIMEOUT, read).await {
-        Ok(Ok(bytes)) => Ok((parts.headers, Body(bytes, reserved))),
+        Ok(Ok(bytes)) => Ok((parts.headers, bytes, reserved)),
         Ok(Err(e)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
@@ -117,7 +111,7 @@ pub async fn discord(
         "x-signature-timestamp",
         skew,
     )?;
-    let (headers, body) = read_body(&state, req).await?;
+    let (headers, body, _reserved) = read_body(&state, req).await?;
     let sig = header(&headers, "x-signature-ed25519");
     let ts = header(&headers, "x-signature-timestamp");
     if !discord::verify(verifier, sig, ts, &body, now_s(), skew) {
@@ -159,7 +153,7 @@ async fn slack_form(state: &AppState, req: Request) -> Result<HashMap<String, St
         "x-slack-request-timestamp",
         skew,
     )?;
-    let (headers, body) = read_body(state, req).await?;
+    let (headers, body, _reserved) = read_body(state, req).await?;
     let sig = header(&headers, "x-slack-signature");
     let ts = header(&headers, "x-slack-request-timestamp");
     if !slack::verify(secret, sig, ts, &body, now_s(), skew) {

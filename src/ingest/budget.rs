@@ -7,8 +7,6 @@ use crate::store::{usage, Store};
 use std::collections::HashMap;
 use tokio::runtime::Handle;
 
-pub const DAY_MS: i64 = 86_400_000;
-
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     pub events_per_day: u64,
@@ -40,7 +38,7 @@ impl Budgets {
         bytes: usize,
         now: i64,
     ) -> anyhow::Result<Result<(), String>> {
-        let day = now.div_euclid(DAY_MS);
+        let day = usage::day(now);
         if day != self.day {
             self.used.clear();
             self.day = day;

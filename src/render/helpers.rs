@@ -82,7 +82,7 @@ impl HelperDef for ValueHelper {
 }
 
 /// A helper call past the template's time budget ends the render.
-fn stop_if_late() -> Result<(), RenderError> {
+pub(super) fn stop_if_late() -> Result<(), RenderError> {
     match super::custom::over_budget() {
         Some(late) => Err(RenderErrorReason::IOError(late).into()),
         None => Ok(()),

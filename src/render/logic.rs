@@ -22,9 +22,7 @@ impl HelperDef for LogicHelper {
         _: &'rc Context,
         _: &mut RenderContext<'reg, 'rc>,
     ) -> Result<ScopedJson<'rc>, RenderError> {
-        if let Some(late) = super::custom::over_budget() {
-            return Err(RenderErrorReason::IOError(late).into());
-        }
+        super::helpers::stop_if_late()?;
         let args: Vec<&Value> = h.params().iter().map(|p| p.value()).collect();
         let fail = |e: String| RenderErrorReason::Other(format!("{}: {e}", self.0));
         (self.1)(&args)

@@ -129,7 +129,7 @@ impl Direct {
         for (endpoint, count, bytes) in used {
             let s = &mut self.usage;
             s.bind_text(1, endpoint)?;
-            s.bind_i64(2, now.div_euclid(86_400_000))?;
+            s.bind_i64(2, super::usage::day(now))?;
             s.bind_i64(3, count)?;
             s.bind_i64(4, bytes)?;
             s.run(&self.db).context("cannot count an endpoint's use")?;

@@ -12,13 +12,18 @@ pub struct StoredEvent {
 }
 
 impl StoredEvent {
-    pub fn event(&self) -> anyhow::Result<Event> {
+    /// The body as received; an error once it was dropped.
+    pub fn body(&self) -> anyhow::Result<&[u8]> {
         if self.raw.is_empty() {
             anyhow::bail!(
                 "its body is no longer kept: no subscription followed it (delivery.unfollowed_body_hours)"
             );
         }
-        Ok(payload::parse(&self.raw)?)
+        Ok(&self.raw)
+    }
+
+    pub fn event(&self) -> anyhow::Result<Event> {
+        Ok(payload::parse(self.body()?)?)
     }
 }
 

@@ -6,6 +6,11 @@ use sqlx::SqlitePool;
 /// that an event followed by many channels weighs what it takes.
 pub const DELIVERY_BYTES: i64 = 256;
 
+/// The UTC day of a time in unix milliseconds, as days since 1970-01-01: the budgets' unit.
+pub fn day(now_ms: i64) -> i64 {
+    now_ms.div_euclid(86_400_000)
+}
+
 /// `(events, bytes)` stored by `endpoint` on `day` (days since 1970-01-01).
 pub async fn of(pool: &SqlitePool, endpoint: &str, day: i64) -> sqlx::Result<(u64, u64)> {
     let row: Option<(i64, i64)> =

@@ -32,10 +32,7 @@ pub fn block(p: Platform, s: &str) -> String {
         Platform::Console => s.to_string(),
         Platform::Discord => format!("```\n{}\n```", s.replace("```", "`\u{200b}``")),
         Platform::Slack => {
-            let t = s
-                .replace('&', "&amp;")
-                .replace('<', "&lt;")
-                .replace('>', "&gt;");
+            let t = escape::entities(s);
             format!("```\n{}\n```", t.replace("```", "`\u{200b}``"))
         }
     }
