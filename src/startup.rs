@@ -76,7 +76,10 @@ impl Application {
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),
-            renderer: renderer.clone(),
+            renders: Arc::new(crate::deliver::renders::Renders::new(
+                renderer.clone(),
+                metrics.clone(),
+            )),
             senders: senders.clone(),
             wake: wake.clone(),
             policy: RetryPolicy {

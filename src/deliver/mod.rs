@@ -6,6 +6,7 @@ pub mod console;
 pub mod discord;
 pub mod lanes;
 mod process;
+pub mod renders;
 pub mod slack;
 pub mod threads;
 pub mod worker;

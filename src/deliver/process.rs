@@ -4,21 +4,18 @@
 use super::worker::Worker;
 use super::{burst, threads, Place, Post, SendError};
 use crate::hub::Event;
-use crate::render::{Message, Overrides};
+use crate::render::Message;
 use crate::route::subscription::Threads;
 use crate::route::{Channel, Platform, Subscription};
 use crate::store::deliveries::{self, Claimed};
-use crate::store::{events, now_ms, subscriptions, templates, threads as thread_store};
+use crate::store::{now_ms, subscriptions, templates, threads as thread_store};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Longest a message may take to render, every template tried included.
-const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
 /// One claimed delivery, ready to send.
 struct Ready {
     claimed: Claimed,
-    event: Event,
+    event: Arc<Event>,
     msg: Message,
     note: Option<String>,
 }
@@ -71,7 +68,7 @@ impl Worker {
             self.gather(&mut burst, channel).await?;
         }
         let (msg, used) = if burst.len() > 1 {
-            let evs: Vec<&Event> = burst.iter().map(|r| &r.event).collect();
+            let evs: Vec<&Event> = burst.iter().map(|r| r.event.as_ref()).collect();
             let msgs: Vec<Message> = burst.iter().map(|r| r.msg.clone()).collect();
             burst::merge(channel.platform, &evs, &msgs)
         } else {
@@ -89,64 +86,23 @@ impl Worker {
     /// Loads and renders one delivery; the error is a permanent reason.
     async fn ready(&self, claimed: Claimed, platform: Platform) -> Result<Ready, String> {
         let pool = &self.store.pool;
-        let stored = events::get(pool, claimed.event_id)
-            .await
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("event {} is no longer stored", claimed.event_id))?;
-        let event = stored
-            .event()
-            .map_err(|e| format!("event {} cannot be read: {e}", claimed.event_id))?;
+        let event = self.renders.event(pool, claimed.event_id).await?;
         let overrides = match claimed.subscription_id.filter(|id| *id > 0) {
             Some(id) => templates::overrides(pool, id)
                 .await
                 .map_err(|e| e.to_string())?,
             None => Default::default(),
         };
-        let (event, (msg, note)) = self.render(event, platform, overrides).await?;
-        if let Some(note) = &note {
-            self.metrics.template_failures.inc();
-            tracing::warn!(delivery = claimed.id, event = claimed.event_id, %note, "a user template failed");
-        }
+        let (msg, note) = self
+            .renders
+            .message(claimed.event_id, event.clone(), platform, overrides)
+            .await?;
         Ok(Ready {
             claimed,
             event,
             msg,
             note,
         })
-    }
-
-    /// Renders on a blocking thread, so that no template can stall the runtime (users'
-    /// templates are also bounded by their own time budget). Should they still run past
-    /// [`RENDER_LIMIT`], the built-in template is used and the delivery says why.
-    async fn render(
-        &self,
-        event: Event,
-        platform: Platform,
-        overrides: Overrides,
-    ) -> Result<(Event, (Message, Option<String>)), String> {
-        let event = Arc::new(event);
-        let (renderer, ev) = (self.renderer.clone(), event.clone());
-        let job =
-            tokio::task::spawn_blocking(move || renderer.render_with(&ev, platform, &overrides));
-        let rendered = match tokio::time::timeout(RENDER_LIMIT, job).await {
-            Ok(Ok(done)) => done.map_err(|e| format!("rendering failed: {e:#}"))?,
-            Ok(Err(e)) => return Err(format!("rendering failed: {e}")),
-            Err(_) => {
-                let (renderer, ev) = (self.renderer.clone(), event.clone());
-                let msg = tokio::task::spawn_blocking(move || renderer.render(&ev, platform))
-                    .await
-                    .map_err(|e| format!("rendering failed: {e}"))?
-                    .map_err(|e| format!("rendering failed: {e:#}"))?;
-                let why = format!(
-                    "the templates took longer than {} s; the built-in one was used",
-                    RENDER_LIMIT.as_secs()
-                );
-                (msg, Some(why))
-            }
-        };
-        // The abandoned render, if any, may still hold the event.
-        let event = Arc::try_unwrap(event).unwrap_or_else(|shared| (*shared).clone());
-        Ok((event, rendered))
     }
 
     /// Claims the deliveries queued right behind the head that share its kind, or those

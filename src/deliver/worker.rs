@@ -5,7 +5,6 @@
 use super::lanes::Lanes;
 use super::Senders;
 use crate::config::Delivery;
-use crate::render::Renderer;
 use crate::route::Channel;
 use crate::store::{deliveries, events, now_ms, Store};
 use std::sync::Arc;
@@ -36,7 +35,7 @@ impl RetryPolicy {
 #[derive(Clone)]
 pub struct Worker {
     pub store: Store,
-    pub renderer: Arc<Renderer>,
+    pub renders: Arc<super::renders::Renders>,
     pub senders: Arc<Senders>,
     pub wake: Arc<Notify>,
     pub policy: RetryPolicy,

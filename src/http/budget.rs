@@ -1,7 +1,8 @@
 //! Request bodies in memory: each at most its route's limit, all of a kind together at most
 //! a budget, reserved before a byte is read, so that many clients sending large or slow
 //! bodies at once cannot exhaust the server's memory. Webhooks and chat requests have
-//! budgets of their own, and a webhook reserves only once its secret was checked.
+//! budgets of their own, and a webhook reserves only once its secret was checked. Within a
+//! budget each endpoint (webhooks) or client address (chat) has a share.
 
 use super::ApiError;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,6 +17,9 @@ pub const PARSED: usize = 8;
 /// One endpoint's bodies may hold at most this part of the budget, so that a workspace
 /// sending slow bodies to its own endpoint cannot stop everybody else's webhooks.
 const SHARE: usize = 4;
+
+/// Shares kept before the unused ones are forgotten.
+const FORGET_AT: usize = 1024;
 
 /// Permits are KiB of memory.
 #[derive(Clone)]
@@ -45,6 +49,11 @@ impl BodyBudget {
 
     fn share(&self, key: &str) -> Arc<Semaphore> {
         let mut shares = self.shares.lock().expect("not poisoned");
+        // Shares no body holds are whole, as a new one would be: forgotten, so that clients
+        // from many addresses cannot grow the map.
+        if shares.len() >= FORGET_AT {
+            shares.retain(|_, s| Arc::strong_count(s) > 1);
+        }
         // At least one body of the largest size fits in a share.
         let each = (self.limit * PARSED)
             .div_ceil(1024)

@@ -5,11 +5,12 @@ use super::budget::Reserved;
 use super::{ApiError, AppState};
 use crate::chat::{discord, slack};
 use axum::body::Bytes;
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,7 +64,11 @@ async fn read_body(
     state: &AppState,
     req: Request,
 ) -> Result<(HeaderMap, Bytes, Reserved), ApiError> {
-    let reserved = state.chat_bodies.reserve(None, req.headers())?;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| super::peer_key(c.0.ip()));
+    let reserved = state.chat_bodies.reserve(peer.as_deref(), req.headers())?;
     let (parts, body) = req.into_parts();
     let read = axum::body::to_bytes(body, state.chat_bodies.limit);
     match tokio::time::timeout(BODY_TIMEOUT, read).await {

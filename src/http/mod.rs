@@ -72,3 +72,15 @@ pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
         }))
         .with_state(state)
 }
+
+/// Who a client is, for the shares of connections and chat bodies: its address, or its /64
+/// for IPv6 (which one host holds whole). Behind a reverse proxy every client is the proxy.
+pub fn peer_key(ip: std::net::IpAddr) -> String {
+    match ip.to_canonical() {
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        v4 => v4.to_string(),
+    }
+}

@@ -4,12 +4,13 @@
 //! hold the server's connections or files.
 
 use crate::config::Limits;
+use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -17,9 +18,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Notify};
 
-/// A connection: since when its request has been running (0: none, it is idle), and a
-/// way to close it.
-type Handle = (Arc<AtomicU64>, Arc<Notify>);
+/// A connection: its client (see [`super::peer_key`]), since when its request has been
+/// running (0: none, it is idle), and a way to close it.
+type Handle = (Arc<str>, Arc<AtomicU64>, Arc<Notify>);
 
 /// A request running this long is slow (every real one takes milliseconds): when the
 /// server is full and nothing is idle, the oldest slow one gives way.
@@ -41,13 +42,22 @@ impl Open {
         self.started.elapsed().as_millis() as u64 + 1
     }
 
-    /// Closes the oldest idle connection, or else the one whose request has run longest if
-    /// that is past [`SLOW_MS`]; false when every connection is in a fresh request.
+    /// Closes an idle connection (the oldest of the client holding most idle ones, so that
+    /// one client's flood of connections closes its own rather than a slower client's), or
+    /// else the one whose request has run longest if that is past [`SLOW_MS`]; false when
+    /// every connection is in a fresh request.
     fn make_room(&self) -> bool {
         let now = self.now();
         let mut conns = self.conns.lock().expect("not poisoned");
-        let since = |h: &Handle| h.0.load(Ordering::Acquire);
-        let idle = conns.iter().find(|(_, h)| since(h) == 0).map(|(id, _)| *id);
+        let since = |h: &Handle| h.1.load(Ordering::Acquire);
+        let mut idle: HashMap<&str, (usize, u64)> = HashMap::new();
+        for (id, h) in conns.iter().filter(|(_, h)| since(h) == 0) {
+            idle.entry(&h.0).or_insert((0, *id)).0 += 1;
+        }
+        let idle = idle
+            .into_values()
+            .max_by_key(|(n, oldest)| (*n, std::cmp::Reverse(*oldest)))
+            .map(|(_, oldest)| oldest);
         let slow = || {
             let (id, h) = conns.iter().min_by_key(|(_, h)| since(h))?;
             (now.saturating_sub(since(h)) >= SLOW_MS).then_some(*id)
@@ -55,7 +65,7 @@ impl Open {
         let Some(victim) = idle.or_else(slow) else {
             return false;
         };
-        if let Some((_, close)) = conns.remove(&victim) {
+        if let Some((_, _, close)) = conns.remove(&victim) {
             close.notify_one();
         }
         true
@@ -134,9 +144,9 @@ pub async fn serve(
     let mut next_id = 0u64;
     tokio::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 Err(e) => {
                     // Out of files or similar: wait for connections to end, never spin.
                     tracing::warn!(error = %e, "cannot accept a connection");
@@ -155,12 +165,17 @@ pub async fn serve(
         }
         next_id += 1;
         let (since, close) = (Arc::new(AtomicU64::new(0)), Arc::new(Notify::new()));
-        open.conns
-            .lock()
-            .expect("not poisoned")
-            .insert(next_id, (since.clone(), close.clone()));
+        open.conns.lock().expect("not poisoned").insert(
+            next_id,
+            (
+                super::peer_key(peer.ip()).into(),
+                since.clone(),
+                close.clone(),
+            ),
+        );
         let (svc, clock) = (service.clone(), open.clone());
-        let handler = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+        let handler = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
             let in_flight = InFlight::new(&since, clock.now());
             let call = hyper::service::Service::call(&svc, req);
             async move {

@@ -14,7 +14,7 @@ use crate::hub::{Action, Event};
 use crate::route::Platform;
 use anyhow::Context as _;
 use handlebars::Handlebars;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// The built-in templates, compiled into the binary; files in `templates.dir` override them.
@@ -200,10 +200,11 @@ impl Renderer {
 }
 
 /// Users' templates for one delivery: `(label, scope or "default" → source)`, most
-/// specific first (the subscription's, then the workspace's).
-#[derive(Debug, Default, Clone)]
+/// specific first (the subscription's, then the workspace's), and whose they are.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Overrides {
-    pub layers: Vec<(String, HashMap<String, String>)>,
+    pub workspace: String,
+    pub layers: Vec<(String, BTreeMap<String, String>)>,
 }
 
 fn join(notes: Vec<String>) -> Option<String> {

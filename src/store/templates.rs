@@ -99,18 +99,20 @@ pub async fn overrides(
     let Some(ws) = workspace else {
         return Ok(out);
     };
+    out.workspace = ws.clone();
     let rows = for_subscription(pool, &ws, subscription_id).await?;
+    // Labels name no subscription, so that channels with the same templates share a render.
     for (label, level) in [
-        (format!("subscription #{subscription_id}"), subscription_id),
-        (ws.clone(), 0),
+        ("the subscription's", subscription_id),
+        ("the workspace's", 0),
     ] {
-        let layer: std::collections::HashMap<String, String> = rows
+        let layer: std::collections::BTreeMap<String, String> = rows
             .iter()
             .filter(|t| t.subscription_id == level)
             .map(|t| (t.scope.clone(), t.body.clone()))
             .collect();
         if !layer.is_empty() {
-            out.layers.push((label, layer));
+            out.layers.push((label.to_string(), layer));
         }
     }
     Ok(out)

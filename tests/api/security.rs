@@ -74,6 +74,14 @@ fn socket_addr(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_string()
 }
 
+/// A connection from another address of the loopback network: another client.
+async fn connect_from(app: &TestApp, ip: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{ip}:0").parse().unwrap()).unwrap();
+    let to = socket_addr(app).parse().unwrap();
+    socket.connect(to).await.unwrap()
+}
+
 /// Waits for the server to close the socket; what it sent before, as text.
 async fn until_closed(s: &mut tokio::net::TcpStream, within: Duration) -> Option<String> {
     use tokio::io::AsyncReadExt;
@@ -531,20 +539,7 @@ async fn a_template_past_its_budget_falls_back_and_nobody_waits() {
     )
     .await;
     // As if saved by an older herald: 2,500 × 50 excerpts of a 4 KB comment, no output.
-    let slow = "{{#if (excerpt comment.content 4000)}}{{/if}}".repeat(50);
-    let template =
-        format!("x{{{{#each refs}}}}{{{{#each ../refs}}}}{slow}{{{{/each}}}}{{{{/each}}}}");
-    herald::store::templates::set(
-        &app.store.pool,
-        &format!("discord:{GUILD}"),
-        0,
-        "discussion.comment",
-        &template,
-        "test",
-        0,
-    )
-    .await
-    .unwrap();
+    save_slow_template(&app).await;
     let mut p = fixture_json("hf/assembled-v3-discussion-comment-create.json");
     p["repo"]["name"] = json!("openai-community/gpt2");
     p["comment"]["content"] = json!("long words ".repeat(1000));
@@ -574,6 +569,58 @@ async fn a_template_past_its_budget_falls_back_and_nobody_waits() {
     let post = &app.discord.wait_posts(1).await[0];
     let title = post.body["embeds"][0]["title"].as_str().unwrap();
     assert!(title.contains("comment"), "the built-in template: {title}");
+}
+
+/// A workspace's comment template that runs out of its time budget: every render is
+/// stopped at 50 ms.
+async fn save_slow_template(app: &TestApp) {
+    let slow = "{{#if (excerpt comment.content 4000)}}{{/if}}".repeat(50);
+    let template =
+        format!("x{{{{#each refs}}}}{{{{#each ../refs}}}}{slow}{{{{/each}}}}{{{{/each}}}}");
+    herald::store::templates::set(
+        &app.store.pool,
+        &format!("discord:{GUILD}"),
+        0,
+        "discussion.comment",
+        &template,
+        "test",
+        0,
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn a_workspace_template_renders_once_however_many_channels_use_it() {
+    let app = spawn_app().await;
+    let channels = 12;
+    for i in 0..channels {
+        let mut body = interaction(MANAGE_GUILD, subscribe("openai-community/gpt2"));
+        body["channel_id"] = json!(format!("6450279066695100{i:02}"));
+        answer(&app, &body).await;
+    }
+    save_slow_template(&app).await;
+    let mut p = fixture_json("hf/assembled-v3-discussion-comment-create.json");
+    p["repo"]["name"] = json!("openai-community/gpt2");
+    p["comment"]["content"] = json!("long words ".repeat(1000));
+    p["updatedRefs"] = json!((0..50)
+        .map(|i| json!({ "ref": format!("r{i}") }))
+        .collect::<Vec<_>>());
+    let id = event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
+    let d = app.settled(id).await;
+    assert_eq!(d.len(), channels, "{d:?}");
+    for one in &d {
+        assert_eq!(one.status, "sent", "{one:?}");
+        let note = one.note.as_deref().unwrap_or_default();
+        assert!(note.contains("the workspace's template"), "{note}");
+    }
+    // Twelve channels, one render: the workspace pays 50 ms per event, not 50 ms per channel.
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("herald_template_failures_total 1\n"),
+        "{metrics}"
+    );
+    assert_eq!(app.discord.wait_posts(channels).await.len(), channels);
 }
 
 #[tokio::test]
@@ -718,4 +765,63 @@ async fn one_endpoints_slow_bodies_cannot_take_everybody_elses_room() {
         "the operator's body is read"
     );
     drop(s);
+}
+
+#[tokio::test]
+async fn a_flood_of_connections_closes_its_own_not_a_slower_clients() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(|s| s.limits.max_connections = 32).await;
+    // A slow client has sent part of its request when the flood begins.
+    let mut slow = connect_from(&app, "127.0.0.3").await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let mut flood = Vec::new();
+    for _ in 0..200 {
+        flood.push(connect_from(&app, "127.0.0.2").await);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    slow.write_all(b"Host: x\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    let read = slow.read_to_string(&mut answer);
+    tokio::time::timeout(Duration::from_secs(5), read)
+        .await
+        .expect("answered")
+        .ok();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
+}
+
+#[tokio::test]
+async fn one_client_with_slow_chat_bodies_cannot_stop_the_commands_of_others() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app().await;
+    // 64 KiB bodies that never finish, with plausible headers: enough, from one address, to
+    // fill the whole chat budget (8 MiB, each counting 8 times its size).
+    let mut stalled = Vec::new();
+    for _ in 0..20 {
+        let mut s = connect_from(&app, "127.0.0.2").await;
+        let head = format!(
+            "POST /discord/interactions HTTP/1.1\r\nHost: x\r\nX-Signature-Ed25519: {}\r\n\
+             X-Signature-Timestamp: {}\r\nContent-Length: 65536\r\n\r\n{{",
+            "ab".repeat(64),
+            now_s()
+        );
+        s.write_all(head.as_bytes()).await.unwrap();
+        stalled.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let a = answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/llama"))).await;
+    assert!(content(&a).contains("acme/llama"), "{a}");
+    // The stalled client's own share is full: its next body waits its turn.
+    let mut more = connect_from(&app, "127.0.0.2").await;
+    let head = format!(
+        "POST /discord/interactions HTTP/1.1\r\nHost: x\r\nX-Signature-Ed25519: {}\r\n\
+         X-Signature-Timestamp: {}\r\nContent-Length: 65536\r\n\r\n{{",
+        "ab".repeat(64),
+        now_s()
+    );
+    more.write_all(head.as_bytes()).await.unwrap();
+    let refused = until_closed(&mut more, Duration::from_secs(5)).await;
+    let refused = refused.expect("answered at once");
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
 }

@@ -1,0 +1,172 @@
+//! Events and messages for the workers, made once however many channels want them: an
+//! event is parsed once, and a message rendered once per event, platform and set of users'
+//! templates, on blocking threads. Each workspace's own templates render one at a time, so
+//! that no workspace can take every thread, whatever it subscribes and writes.
+
+use crate::hub::Event;
+use crate::metrics::Metrics;
+use crate::render::{Message, Overrides, Renderer};
+use crate::route::Platform;
+use crate::store::events;
+use sqlx::SqlitePool;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::{OnceCell, Semaphore};
+
+/// Longest a message may take to render, every template tried included.
+const RENDER_LIMIT: Duration = Duration::from_secs(5);
+
+/// Parsed events and rendered messages kept for the channels still to send them.
+const KEPT: usize = 64;
+
+/// A message, and why a user's template was not used for it.
+pub type Rendered = (Message, Option<String>);
+
+type Cell<T> = Arc<OnceCell<Result<T, String>>>;
+
+#[derive(PartialEq, Eq)]
+struct Key {
+    event: i64,
+    platform: Platform,
+    overrides: Overrides,
+}
+
+/// The most recent `KEPT` of something, by key, each made once.
+struct Recent<K, T>(Mutex<VecDeque<(K, Cell<T>)>>);
+
+impl<K: PartialEq, T> Recent<K, T> {
+    fn cell(&self, key: K) -> Cell<T> {
+        let mut kept = self.0.lock().expect("not poisoned");
+        if let Some((_, cell)) = kept.iter().find(|(k, _)| *k == key) {
+            return cell.clone();
+        }
+        if kept.len() >= KEPT {
+            kept.pop_front();
+        }
+        let cell = Cell::default();
+        kept.push_back((key, cell.clone()));
+        cell
+    }
+}
+
+impl<K, T> Default for Recent<K, T> {
+    fn default() -> Self {
+        Recent(Mutex::default())
+    }
+}
+
+pub struct Renders {
+    renderer: Arc<Renderer>,
+    metrics: Arc<Metrics>,
+    events: Recent<i64, Arc<Event>>,
+    messages: Recent<Key, Rendered>,
+    /// One permit per workspace whose templates are rendering.
+    owners: Mutex<HashMap<String, Arc<Semaphore>>>,
+}
+
+impl Renders {
+    pub fn new(renderer: Arc<Renderer>, metrics: Arc<Metrics>) -> Renders {
+        Renders {
+            renderer,
+            metrics,
+            events: Recent::default(),
+            messages: Recent::default(),
+            owners: Mutex::default(),
+        }
+    }
+
+    /// Stored event `id`, read and parsed (on a blocking thread: a body may be large); the
+    /// error is a permanent reason.
+    pub async fn event(&self, pool: &SqlitePool, id: i64) -> Result<Arc<Event>, String> {
+        let cell = self.events.cell(id);
+        let load = || async move {
+            let stored = events::get(pool, id)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("event {id} is no longer stored"))?;
+            tokio::task::spawn_blocking(move || stored.event().map(Arc::new))
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| format!("event {id} cannot be read: {e}"))
+        };
+        cell.get_or_init(load).await.clone()
+    }
+
+    /// The message for `event` on `platform` with these templates.
+    pub async fn message(
+        &self,
+        id: i64,
+        event: Arc<Event>,
+        platform: Platform,
+        overrides: Overrides,
+    ) -> Result<Rendered, String> {
+        let key = Key {
+            event: id,
+            platform,
+            overrides: overrides.clone(),
+        };
+        let cell = self.messages.cell(key);
+        let render = || async {
+            let done = self.render(event, platform, overrides).await;
+            if let Ok((_, Some(note))) = &done {
+                self.metrics.template_failures.inc();
+                tracing::warn!(event = id, %note, "a user template failed");
+            }
+            done
+        };
+        cell.get_or_init(render).await.clone()
+    }
+
+    /// Renders on a blocking thread, so that no template can stall the runtime (users'
+    /// templates are also bounded by their own time budget). Should they still run past
+    /// [`RENDER_LIMIT`], the built-in template is used and the message says why.
+    async fn render(
+        &self,
+        event: Arc<Event>,
+        platform: Platform,
+        overrides: Overrides,
+    ) -> Result<Rendered, String> {
+        let turn = match overrides.layers.is_empty() {
+            true => None,
+            false => Some(self.turn(&overrides.workspace).await),
+        };
+        let (renderer, ev) = (self.renderer.clone(), event.clone());
+        // The turn ends when the render does, even one no longer waited for.
+        let job = tokio::task::spawn_blocking(move || {
+            let done = renderer.render_with(&ev, platform, &overrides);
+            drop(turn);
+            done
+        });
+        match tokio::time::timeout(RENDER_LIMIT, job).await {
+            Ok(Ok(done)) => done.map_err(|e| format!("rendering failed: {e:#}")),
+            Ok(Err(e)) => Err(format!("rendering failed: {e}")),
+            Err(_) => {
+                let renderer = self.renderer.clone();
+                let msg = tokio::task::spawn_blocking(move || renderer.render(&event, platform))
+                    .await
+                    .map_err(|e| format!("rendering failed: {e}"))?
+                    .map_err(|e| format!("rendering failed: {e:#}"))?;
+                let why = format!(
+                    "the templates took longer than {} s; the built-in one was used",
+                    RENDER_LIMIT.as_secs()
+                );
+                Ok((msg, Some(why)))
+            }
+        }
+    }
+
+    /// Waits for the workspace's turn to render its templates.
+    async fn turn(&self, workspace: &str) -> tokio::sync::OwnedSemaphorePermit {
+        let one = {
+            let mut owners = self.owners.lock().expect("not poisoned");
+            // A workspace not rendering has nothing to wait for: forgotten.
+            owners.retain(|_, s| Arc::strong_count(s) > 1);
+            owners
+                .entry(workspace.to_string())
+                .or_insert_with(|| Arc::new(Semaphore::new(1)))
+                .clone()
+        };
+        one.acquire_owned().await.expect("never closed")
+    }
+}
