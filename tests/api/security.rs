@@ -540,14 +540,7 @@ async fn a_template_past_its_budget_falls_back_and_nobody_waits() {
     .await;
     // As if saved by an older herald: 2,500 × 50 excerpts of a 4 KB comment, no output.
     save_slow_template(&app).await;
-    let mut p = fixture_json("hf/assembled-v3-discussion-comment-create.json");
-    p["repo"]["name"] = json!("openai-community/gpt2");
-    p["comment"]["content"] = json!("long words ".repeat(1000));
-    // Refs are not part of a comment event; the budget stops the excerpts anyway.
-    p["updatedRefs"] = json!((0..50)
-        .map(|i| json!({ "ref": format!("r{i}") }))
-        .collect::<Vec<_>>());
-    let id = event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
+    let id = post_slow_comment(&app).await;
     let mut times = vec![];
     for _ in 0..10 {
         let t = Instant::now();
@@ -590,6 +583,18 @@ async fn save_slow_template(app: &TestApp) {
     .unwrap();
 }
 
+/// A comment on openai-community/gpt2 that keeps that template busy; its event id.
+async fn post_slow_comment(app: &TestApp) -> i64 {
+    let mut p = fixture_json("hf/assembled-v3-discussion-comment-create.json");
+    p["repo"]["name"] = json!("openai-community/gpt2");
+    p["comment"]["content"] = json!("long words ".repeat(1000));
+    // Refs are not part of a comment event; the budget stops the excerpts anyway.
+    p["updatedRefs"] = json!((0..50)
+        .map(|i| json!({ "ref": format!("r{i}") }))
+        .collect::<Vec<_>>());
+    event_id(app.post_webhook(p.to_string().as_bytes()).await).await
+}
+
 #[tokio::test]
 async fn a_workspace_template_renders_once_however_many_channels_use_it() {
     let app = spawn_app().await;
@@ -600,13 +605,7 @@ async fn a_workspace_template_renders_once_however_many_channels_use_it() {
         answer(&app, &body).await;
     }
     save_slow_template(&app).await;
-    let mut p = fixture_json("hf/assembled-v3-discussion-comment-create.json");
-    p["repo"]["name"] = json!("openai-community/gpt2");
-    p["comment"]["content"] = json!("long words ".repeat(1000));
-    p["updatedRefs"] = json!((0..50)
-        .map(|i| json!({ "ref": format!("r{i}") }))
-        .collect::<Vec<_>>());
-    let id = event_id(app.post_webhook(p.to_string().as_bytes()).await).await;
+    let id = post_slow_comment(&app).await;
     let d = app.settled(id).await;
     assert_eq!(d.len(), channels, "{d:?}");
     for one in &d {
