@@ -17,3 +17,4 @@ pub mod render;
 pub mod route;
 pub mod startup;
 pub mod store;
+pub mod suggest;

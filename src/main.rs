@@ -34,6 +34,9 @@ async fn main() -> std::process::ExitCode {
 
 async fn run(args: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(&args.config)?;
+    for warning in &settings.warnings {
+        tracing::warn!("{warning}");
+    }
     match args.command {
         Command::Serve => {
             if settings.hub.secret == "change-me" {

@@ -1,6 +1,7 @@
 //! One test binary, one module per feature (it links once).
 
 mod cli;
+mod config;
 mod crash;
 mod delivery;
 mod discord;

@@ -1,0 +1,123 @@
+//! Operators' configuration mistakes, caught where they are made.
+
+use herald::config::Settings;
+use serde_json::Value;
+
+const FILE: &str = "[hub]\nsecret = \"s\"\n";
+
+fn load(file: &str, vars: &[(&str, &str)]) -> anyhow::Result<Settings> {
+    let vars = vars.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Settings::layered(file, "bot.toml", vars)
+}
+
+fn error(file: &str) -> String {
+    format!("{:#}", load(file, &[]).expect_err("refused"))
+}
+
+/// Every text setting's dotted name.
+fn text_keys(v: &Value, prefix: &str, out: &mut Vec<String>) {
+    if let Value::Object(map) = v {
+        for (k, v) in map {
+            match v {
+                Value::String(_) => out.push(format!("{prefix}{k}")),
+                Value::Object(_) => text_keys(v, &format!("{prefix}{k}."), out),
+                _ => {}
+            }
+        }
+    }
+}
+
+fn at<'a>(v: &'a Value, key: &str) -> &'a Value {
+    key.split('.').fold(v, |v, k| &v[k])
+}
+
+#[test]
+fn every_text_setting_keeps_its_digits_from_the_environment() {
+    let mut keys = Vec::new();
+    text_keys(
+        &serde_json::to_value(Settings::default()).unwrap(),
+        "",
+        &mut keys,
+    );
+    assert!(keys.len() >= 10, "{keys:?}");
+    let vars: Vec<(String, String)> = keys
+        .iter()
+        .map(|k| {
+            let name = format!("HERALD_{}", k.replace('.', "__").to_uppercase());
+            (name, "0123456789012345678".to_string())
+        })
+        .collect();
+    let settings = Settings::layered(FILE, "bot.toml", vars).expect("all accepted");
+    let loaded = serde_json::to_value(&settings).unwrap();
+    for k in &keys {
+        assert_eq!(at(&loaded, k), "0123456789012345678", "{k}");
+    }
+    // Lists of texts too, and numbers stay numbers.
+    let s = load(
+        FILE,
+        &[
+            ("HERALD_HUB__SECRETS", "[839201746, abc]"),
+            ("HERALD_LIMITS__MAX_CONNECTIONS", "64"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(s.hub.secrets, ["839201746", "abc"]);
+    assert_eq!(s.limits.max_connections, 64);
+}
+
+#[test]
+fn unknown_keys_and_sections_are_refused_with_the_nearest_known_one() {
+    let cases = [
+        (
+            "[server]\nlisten_address = \"0.0.0.0:80\"\n",
+            "bot.toml: unknown key `server.listen_address`; did you mean `server.listen`?",
+        ),
+        (
+            "[discrod]\ntoken = \"x\"\n",
+            "bot.toml: unknown section [discrod]; did you mean [discord]?",
+        ),
+        (
+            "[delivery]\nmax_attempt = 3\n",
+            "bot.toml: unknown key `delivery.max_attempt`; did you mean `delivery.max_attempts`?",
+        ),
+        (
+            "max_attempts = 3\n",
+            "bot.toml: unknown key `max_attempts`; did you mean `delivery.max_attempts`?",
+        ),
+        (
+            "[[subscriptions]]\ntarget = \"acme/*\"\nchanel = \"console:x\"\n",
+            "bot.toml: unknown key `chanel` in [[subscriptions]] number 1; did you mean `channel`?",
+        ),
+        (
+            "[server]\nwhatever = 1\n",
+            "bot.toml: unknown key `server.whatever`",
+        ),
+    ];
+    for (extra, want) in cases {
+        let got = error(&format!("{extra}{FILE}"));
+        assert_eq!(got, want, "{extra}");
+    }
+    // The shipped bot.toml has no key that is not a setting.
+    assert!(load(herald::config::SHIPPED, &[]).is_ok());
+}
+
+#[test]
+fn variables_that_match_no_setting_are_warned_about() {
+    let s = load(
+        FILE,
+        &[
+            ("HERALD_SERVER__LISTEN_ADRESS", "0.0.0.0:80"),
+            ("HERALD_DISCROD__TOKEN", "secret-token"),
+            ("HERALD_LOG", "debug"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        s.warnings,
+        [
+            "HERALD_SERVER__LISTEN_ADRESS is ignored: it matches no setting; did you mean HERALD_SERVER__LISTEN?",
+            "HERALD_DISCROD__TOKEN is ignored: it matches no setting; did you mean HERALD_DISCORD__TOKEN?",
+        ]
+    );
+    assert!(!format!("{:?}", s.warnings).contains("secret-token"));
+}
