@@ -2,6 +2,7 @@
 
 pub mod event;
 pub mod json;
+pub mod legacy;
 pub mod payload;
 pub mod repo;
 pub mod scope;

@@ -59,9 +59,10 @@ pub const KNOWN_SCOPES: [&str; 5] = [
 ];
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("unknown scope \"{given}\": use one of {}, or a narrower scope such as repo.config.dois", KNOWN_SCOPES.join(", "))]
+#[error("unknown scope \"{given}\": {hint}")]
 pub struct ScopeError {
     pub given: String,
+    pub hint: String,
 }
 
 impl Scope {
@@ -82,21 +83,40 @@ impl Scope {
         } else {
             Err(ScopeError {
                 given: s.to_string(),
+                hint: format!(
+                    "a scope is dotted words of letters, digits, _ and -, such as {}",
+                    KNOWN_SCOPES.join(", ")
+                ),
             })
         }
     }
 
-    /// Like [`Scope::parse`], but only a known scope or one below a known root is a
-    /// valid thing to subscribe to, so typos such as `repos` are caught.
+    /// Like [`Scope::parse`], but only something one can subscribe to: a known scope, or a
+    /// narrower one the Hub may add later (`repo.config.dois`). A near miss of a known scope
+    /// (`repo.contnet`, `repos`) is a typo, refused with the scope meant.
     pub fn parse_subscribable(s: &str) -> Result<Scope, ScopeError> {
         let scope = Scope::parse(s)?;
+        let refuse = |hint: String| ScopeError {
+            given: s.to_string(),
+            hint,
+        };
+        if scope.is_known() {
+            return Ok(scope);
+        }
+        let meant = KNOWN_SCOPES.iter().find(|k| {
+            strsim::osa_distance(k, &scope.0) <= 2 && !Scope(k.to_string()).covers(&scope)
+        });
+        if let Some(meant) = meant {
+            return Err(refuse(format!("did you mean {meant}?")));
+        }
         let root = scope.0.split('.').next().unwrap_or_default();
         if KNOWN_SCOPES.contains(&root) {
             Ok(scope)
         } else {
-            Err(ScopeError {
-                given: s.to_string(),
-            })
+            Err(refuse(format!(
+                "use one of {}, or a narrower scope such as repo.config.dois",
+                KNOWN_SCOPES.join(", ")
+            )))
         }
     }
 
@@ -231,12 +251,23 @@ mod tests {
     }
 
     #[test]
-    fn subscribing_to_a_typo_names_the_valid_scopes() {
-        let err = Scope::parse_subscribable("repos").unwrap_err();
-        assert!(err.to_string().contains("repo.content"), "{err}");
+    fn subscribing_to_a_typo_names_the_scope_meant_and_the_future_is_allowed() {
+        let typo = |s: &str| Scope::parse_subscribable(s).unwrap_err().to_string();
+        assert_eq!(typo("repos"), "unknown scope \"repos\": did you mean repo?");
+        assert_eq!(
+            typo("repo.contnet"),
+            "unknown scope \"repo.contnet\": did you mean repo.content?"
+        );
+        assert!(typo("discussion.coment").ends_with("did you mean discussion.comment?"));
+        assert!(typo("repo.conf").ends_with("did you mean repo.config?"));
+        assert!(typo("models").contains("repo.content"), "the valid ones");
         assert!(Scope::parse("repo..config").is_err());
         assert!(Scope::parse("").is_err());
-        assert!(Scope::parse_subscribable("repo.config.dois").is_ok());
+        // Narrower scopes the Hub may add, however close to a known one.
+        for new in ["repo.config.dois", "repo.config.x", "repo.weights"] {
+            let scope = Scope::parse_subscribable(new).unwrap();
+            assert!(!scope.is_known(), "{new}");
+        }
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! What a subscription follows, parsed from whatever users paste: names, type prefixes,
 //! huggingface.co URLs, legacy model names and wildcards.
 
-use crate::hub::repo::valid_owner;
+use crate::hub::legacy;
+use crate::hub::repo::{valid_owner, valid_segment};
 use crate::hub::{Event, RepoName, RepoType};
 use std::fmt;
 
@@ -24,22 +25,64 @@ pub struct TargetError(String);
 
 const HOSTS: [&str; 3] = ["huggingface.co", "www.huggingface.co", "hf.co"];
 
+/// First path segments of huggingface.co that are pages, not owners.
+const NOT_OWNERS: &[&str] = &[
+    "api",
+    "blog",
+    "chat",
+    "collections",
+    "docs",
+    "enterprise",
+    "join",
+    "learn",
+    "login",
+    "new",
+    "notifications",
+    "organizations",
+    "papers",
+    "posts",
+    "pricing",
+    "settings",
+    "tasks",
+];
+
+/// A repo's name as the Hub allows it.
+fn valid_name(s: &str) -> bool {
+    valid_segment(s) && !s.contains("--")
+}
+
 impl Target {
     pub fn parse(input: &str) -> Result<Target, TargetError> {
+        Target::parse_noted(input).map(|(t, _)| t)
+    }
+
+    /// Parses what a user typed or pasted; the note, when there is one, says what herald
+    /// made of it (a legacy model's current name).
+    pub fn parse_noted(input: &str) -> Result<(Target, Option<String>), TargetError> {
         let s = input.trim();
         if s == "*" {
-            return Ok(Target::All);
+            return Ok((Target::All, None));
         }
+        let refuse = |why: &str| {
+            TargetError(format!(
+                "\"{s}\" {why}: use owner/name, datasets/owner/name, spaces/owner/name, a huggingface.co link, owner/* or *"
+            ))
+        };
         let (path, from_url) = match strip_url(s) {
-            Some(p) => (p, true),
-            None if s.contains("://") => {
-                return Err(TargetError(format!(
-                    "\"{s}\" is not a Hugging Face address: paste a link to huggingface.co, or owner/name"
-                )))
-            }
+            Some(p) => (p.trim_end_matches('/'), true),
+            None if s.contains("://") => return Err(refuse("is not a Hugging Face address")),
             None => (s, false),
         };
-        let mut parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        if !from_url && s.len() > 1 && s.ends_with('/') {
+            let meant = match s.trim_matches('/') {
+                owner if !owner.contains('/') => format!("{owner}/*"),
+                name => name.to_string(),
+            };
+            return Err(TargetError(format!(
+                "\"{s}\" ends with a slash; did you mean {meant}?"
+            )));
+        }
+        let mut parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let kind = match parts.first().and_then(|p| RepoType::parse_known(p)) {
             Some(k) if parts.len() > 1 && parts[0].ends_with('s') => {
                 parts.remove(0);
@@ -47,32 +90,50 @@ impl Target {
             }
             _ => None,
         };
+        if kind.is_none() && parts.len() > 1 && NOT_OWNERS.contains(&parts[0]) {
+            return Err(refuse("is a page of huggingface.co, not a repo"));
+        }
         // A URL may go on into the repo (`/tree/main`, `/discussions/3`); a name may not.
         if from_url && parts.len() > 2 {
             parts.truncate(2);
         }
-        let understood = |why: &str| {
-            TargetError(format!(
-                "\"{input}\" {why}: use owner/name, datasets/owner/name, spaces/owner/name, a huggingface.co link, owner/* or *"
-            ))
+        let repo = |name: String| Target::Repo {
+            kind: kind.clone().unwrap_or_else(RepoType::model),
+            name: RepoName::parse(&name).expect("checked"),
         };
         match parts.as_slice() {
-            [owner, "*"] if valid_owner(owner) => Ok(Target::Namespace {
-                owner: owner.to_string(),
-                kind,
-            }),
-            [_, "*"] => Err(understood("has an owner that cannot exist on the Hub")),
-            [name] | [_, name] if name.contains('*') => Err(understood(
-                "uses * in a name; only owner/* or * are wildcards",
+            [owner, "*"] if valid_owner(owner) => Ok((
+                Target::Namespace {
+                    owner: owner.to_string(),
+                    kind,
+                },
+                None,
             )),
-            [_] | [_, _] => {
-                let name = RepoName::parse(&parts.join("/")).map_err(|e| understood(&e))?;
-                Ok(Target::Repo {
-                    kind: kind.unwrap_or_else(RepoType::model),
-                    name,
-                })
+            [_, "*"] => Err(refuse("has an owner that cannot exist on the Hub")),
+            [name] | [_, name] if name.contains('*') => {
+                Err(refuse("uses * in a name; only owner/* or * are wildcards"))
             }
-            _ => Err(understood("has too many parts")),
+            [name] if kind.as_ref().is_none_or(|k| k.is_model()) && legacy::current(name).is_some() => {
+                let now = legacy::current(name).unwrap_or_default();
+                let note = format!("{name} is {now} on the Hub now, the name its events carry: subscribed to that.");
+                Ok((repo(now.to_string()), Some(note)))
+            }
+            [owner] if NOT_OWNERS.contains(owner) => {
+                Err(refuse("is a page of huggingface.co, not a repo"))
+            }
+            [owner] if valid_owner(owner) => {
+                let prefix = kind.map(|k| format!("{}s/", k.as_str())).unwrap_or_default();
+                Err(TargetError(format!(
+                    "\"{s}\" names no repo; did you mean {prefix}{owner}/* (every repo of {owner}) or {prefix}{owner}/<name>?"
+                )))
+            }
+            [owner, name] if valid_owner(owner) && valid_name(name) => {
+                Ok((repo(format!("{owner}/{name}")), None))
+            }
+            [_, _] => Err(refuse(
+                "is not a name the Hub allows (letters, digits, '-', '_' and '.', not at either end, no '--' or '..')",
+            )),
+            _ => Err(refuse("has too many parts")),
         }
     }
 
@@ -193,11 +254,11 @@ mod tests {
                 "https://hf.co/acme/llama/discussions/3#c",
                 repo("model", "acme/llama"),
             ),
-            ("gpt2", repo("model", "gpt2")),
-            ("https://huggingface.co/gpt2", repo("model", "gpt2")),
-            // Found by fuzzing: a name that looks like a host is still a name.
-            ("hf.co", repo("model", "hf.co")),
-            ("///hf.co", repo("model", "hf.co")),
+            ("gpt2", repo("model", "openai-community/gpt2")),
+            (
+                "https://huggingface.co/bert-base-uncased",
+                repo("model", "google-bert/bert-base-uncased"),
+            ),
             ("models/models/00", repo("model", "models/00")),
             ("*", Target::All),
             (
@@ -226,7 +287,6 @@ mod tests {
             "acme/llama",
             "datasets/acme/data",
             "spaces/a/b",
-            "gpt2",
             "*",
             "acme/*",
             "spaces/acme/*",
@@ -236,6 +296,63 @@ mod tests {
             assert_eq!(t.to_string(), s);
             assert_eq!(Target::parse(&t.to_string()).unwrap(), t);
         }
+    }
+
+    #[test]
+    fn what_cannot_be_a_repo_is_refused_with_what_was_meant() {
+        let cases = [
+            (
+                "acme",
+                "\"acme\" names no repo; did you mean acme/* (every repo of acme) or acme/<name>?",
+            ),
+            ("datasets/acme", "did you mean datasets/acme/*"),
+            ("https://huggingface.co/acme", "did you mean acme/*"),
+            ("acme/", "\"acme/\" ends with a slash; did you mean acme/*?"),
+            ("acme/llama/", "did you mean acme/llama?"),
+            (
+                "https://huggingface.co/settings/tokens",
+                "is a page of huggingface.co, not a repo",
+            ),
+            (
+                "https://huggingface.co/docs/hub/webhooks",
+                "is a page of huggingface.co",
+            ),
+            (
+                "huggingface.co/blog/some-post",
+                "is a page of huggingface.co",
+            ),
+            (
+                "https://huggingface.co/organizations/acme/share",
+                "is a page of huggingface.co",
+            ),
+            (
+                "https://huggingface.co/papers/2401.00001",
+                "is a page of huggingface.co",
+            ),
+            (
+                "https://huggingface.co/collections/acme/x-123",
+                "is a page of huggingface.co",
+            ),
+            (
+                "https://huggingface.co/api/models/acme/x",
+                "is a page of huggingface.co",
+            ),
+            ("acme/bad--name", "is not a name the Hub allows"),
+            ("acme/-x", "is not a name the Hub allows"),
+            ("hf.co", "use owner/name"),
+        ];
+        for (input, want) in cases {
+            let err = Target::parse(input).unwrap_err().to_string();
+            assert!(err.contains(want), "{input}: {err}");
+            let quoted = format!("\"{input}\"");
+            assert_eq!(err.matches(&quoted).count(), 1, "quoted once: {err}");
+        }
+        let (t, note) = Target::parse_noted("gpt2").unwrap();
+        assert_eq!(t.to_string(), "openai-community/gpt2");
+        assert_eq!(
+            note.as_deref(),
+            Some("gpt2 is openai-community/gpt2 on the Hub now, the name its events carry: subscribed to that.")
+        );
     }
 
     #[test]

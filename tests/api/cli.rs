@@ -120,7 +120,7 @@ fn mistakes_exit_non_zero_say_how_to_fix_them_and_write_nothing() {
                 "--scope",
                 "repos",
             ],
-            "repo.content",
+            "did you mean repo?",
         ),
         (
             &["subscribe", "acme/x", "--channel", "irc:#x"],

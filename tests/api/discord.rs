@@ -128,7 +128,7 @@ async fn mistakes_get_an_answer_that_says_how_to_fix_them() {
         json!({ "type": 3, "name": "scope", "value": "repos" }),
     );
     let a = answer(&app, &interaction(MANAGE_GUILD, bad_scope)).await;
-    assert!(content(&a).contains("repo.content"), "{a}");
+    assert!(content(&a).contains("did you mean repo?"), "{a}");
     let a = answer(&app, &interaction(MANAGE_GUILD, subscribe("a/b/c"))).await;
     assert!(content(&a).contains("owner/name"), "{a}");
 }

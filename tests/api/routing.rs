@@ -40,8 +40,19 @@ async fn each_target_kind_receives_exactly_its_events() {
         &[],
     )
     .await;
-    app.subscribe("gpt2", "console:gpt2", &[]).await;
+    let out = app.subscribe("gpt2", "console:gpt2", &[]).await;
+    assert!(
+        out.contains("gpt2 is openai-community/gpt2 on the Hub now"),
+        "{out}"
+    );
     app.subscribe("*", "console:all", &[]).await;
+    let out = app
+        .subscribe("acme/*", "console:dois", &["repo.config.dois"])
+        .await;
+    assert!(
+        out.contains("The Hub does not send repo.config.dois today; herald routes it as soon as the Hub does."),
+        "{out}"
+    );
 
     let got = channels_for(&app, repo_event("dataset", "acme/data", "repo", "create")).await;
     assert_eq!(got, ["console:acme", "console:all", "console:datasets"]);
@@ -57,7 +68,12 @@ async fn each_target_kind_receives_exactly_its_events() {
         ["console:acme", "console:all"],
         "a Space is not the model of the same name"
     );
-    let got = channels_for(&app, repo_event("model", "gpt2", "repo.content", "update")).await;
+    // A legacy model follows the name the Hub sends now.
+    let got = channels_for(
+        &app,
+        repo_event("model", "openai-community/gpt2", "repo.content", "update"),
+    )
+    .await;
     assert_eq!(got, ["console:all", "console:gpt2"]);
     let got = channels_for(&app, repo_event("model", "other/llama", "repo", "create")).await;
     assert_eq!(got, ["console:all"]);

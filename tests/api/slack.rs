@@ -175,7 +175,7 @@ async fn members_may_list_preview_and_ask_for_help_but_not_change_anything() {
 async fn mistakes_are_answered_with_the_fix() {
     let app = app_with_admin().await;
     let a = app.slack_command(ADMIN, "subscribe acme/llama repos").await;
-    assert!(text(&a).contains("repo.content"), "{a}");
+    assert!(text(&a).contains("did you mean repo?"), "{a}");
     let a = app.slack_command(ADMIN, "frobnicate").await;
     assert!(
         text(&a).contains("unknown command") && text(&a).contains("Usage:"),

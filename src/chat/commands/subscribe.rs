@@ -17,7 +17,7 @@ pub async fn run(
     threads: Option<&str>,
 ) -> Outcome {
     chat.may_change(actor)?;
-    let target = Target::parse(target).map_err(|e| e.to_string())?;
+    let (target, target_note) = Target::parse_noted(target).map_err(|e| e.to_string())?;
     let scopes = scopes
         .iter()
         .map(|s| Scope::parse_subscribable(s))
@@ -74,6 +74,15 @@ pub async fn run(
         Added::Unchanged => "Already subscribed, nothing changed",
     };
     let mut text = format!("{what}. Now active:\n  {}", plain(actor, &sub.describe()));
+    if let Some(note) = target_note {
+        text.push_str(&format!("\n{}", plain(actor, &note)));
+    }
+    for scope in new.scopes.iter().filter(|s| !s.is_known()) {
+        text.push_str(&format!(
+            "\nThe Hub does not send {} today; herald routes it as soon as the Hub does.",
+            plain(actor, scope.as_str())
+        ));
+    }
     if let Some(ws) = &actor.workspace {
         let has_endpoint = endpoints::for_workspace(&chat.store.pool, ws)
             .await
