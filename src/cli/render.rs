@@ -23,7 +23,10 @@ pub fn render(
         RenderPlatform::Slack => Platform::Slack,
         RenderPlatform::Console => Platform::Console,
     };
-    let msg = renderer.render(&event, platform)?;
+    let (msg, note) = renderer.render_noted(&event, platform)?;
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     Ok(match platform {
         Platform::Discord => serde_json::to_string_pretty(&discord::body(&msg, "herald-0"))?,
         Platform::Slack => serde_json::to_string_pretty(&slack::body("CHANNEL_ID", &msg))?,

@@ -68,8 +68,12 @@ pub fn validate(source: &str) -> Result<Template, String> {
             "the template is empty; use `template reset` to go back to the built-in one".into(),
         );
     }
-    let tpl =
-        Template::compile(source).map_err(|e| format!("the template does not compile: {e}"))?;
+    let tpl = Template::compile(source).map_err(|e| {
+        format!(
+            "the template does not compile: {}",
+            super::syntax::explain(source, &e)
+        )
+    })?;
     check(&tpl, 0, 0)?;
     Ok(tpl)
 }
@@ -78,9 +82,13 @@ fn check(tpl: &Template, depth: usize, each: usize) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err(format!("blocks are nested more than {MAX_DEPTH} deep"));
     }
-    tpl.elements
-        .iter()
-        .try_for_each(|el| check_element(el, depth, each))
+    for (i, el) in tpl.elements.iter().enumerate() {
+        check_element(el, depth, each).map_err(|e| match tpl.mapping.get(i) {
+            Some(at) if !e.starts_with("line ") => format!("line {}: {e}", at.0),
+            _ => e,
+        })?;
+    }
+    Ok(())
 }
 
 fn check_element(el: &TemplateElement, depth: usize, each: usize) -> Result<(), String> {

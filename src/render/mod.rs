@@ -7,14 +7,16 @@ pub mod escape;
 pub mod helpers;
 pub mod limits;
 mod logic;
+mod operator;
 pub mod samples;
+mod syntax;
 
 use crate::hub::Scope;
 use crate::hub::{Action, Event};
 use crate::route::Platform;
 use anyhow::Context as _;
 use handlebars::Handlebars;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// The built-in templates, compiled into the binary; files in `templates.dir` override them.
@@ -55,25 +57,27 @@ pub struct Renderer {
     discord: Handlebars<'static>,
     slack: Handlebars<'static>,
     console: Handlebars<'static>,
+    /// The names whose template is the operator's.
+    operators: HashSet<String>,
 }
 
+/// The built-in templates stay registered under this prefix, for the fallback.
+const BUILTIN_PREFIX: &str = "builtin/";
+
 impl Renderer {
-    /// Built-in templates overridden by `NAME.hbs` files in `dir`, if it exists.
+    /// Built-in templates overridden by `NAME.hbs` files in `dir`, if it exists; each file
+    /// is checked first (see [`operator`]).
     pub fn load(dir: Option<&Path>) -> anyhow::Result<Renderer> {
-        let mut sources: Vec<(String, String)> = BUILTIN
+        let operators = match dir.filter(|d| d.is_dir()) {
+            Some(dir) => operator::read(dir)?,
+            None => Vec::new(),
+        };
+        let mut sources: HashMap<String, String> = BUILTIN
             .iter()
             .map(|(n, s)| (n.to_string(), s.to_string()))
             .collect();
-        if let Some(dir) = dir.filter(|d| d.is_dir()) {
-            for (name, _) in BUILTIN {
-                let path = dir.join(format!("{name}.hbs"));
-                if path.is_file() {
-                    let text = std::fs::read_to_string(&path)
-                        .with_context(|| format!("cannot read template {}", path.display()))?;
-                    sources.retain(|(n, _)| n != name);
-                    sources.push((name.to_string(), text));
-                }
-            }
+        for op in &operators {
+            sources.insert(op.name.clone(), op.source.clone());
         }
         let build = |p: Platform| -> anyhow::Result<Handlebars<'static>> {
             let mut hb = Handlebars::new();
@@ -84,14 +88,21 @@ impl Renderer {
                 hb.register_template_string(name, src)
                     .with_context(|| format!("template {name}.hbs does not compile"))?;
             }
+            // What an operator's template falls back to when it fails.
+            for (name, src) in BUILTIN {
+                hb.register_template_string(&format!("{BUILTIN_PREFIX}{name}"), src)?;
+            }
             Ok(hb)
         };
-        Ok(Renderer {
+        let renderer = Renderer {
             discord: build(Platform::Discord)?,
             slack: build(Platform::Slack)?,
             console: build(Platform::Console)?,
-            sources: sources.into_iter().collect(),
-        })
+            sources,
+            operators: operators.iter().map(|o| o.name.clone()).collect(),
+        };
+        operator::try_samples(&renderer, &operators)?;
+        Ok(renderer)
     }
 
     /// The source of the template used for `name` (a scope or `default`) when no user
@@ -106,7 +117,7 @@ impl Renderer {
             .unwrap_or_default()
     }
 
-    fn registry(&self, platform: Platform) -> &Handlebars<'static> {
+    pub(crate) fn registry(&self, platform: Platform) -> &Handlebars<'static> {
         match platform {
             Platform::Discord => &self.discord,
             Platform::Slack => &self.slack,
@@ -116,14 +127,35 @@ impl Renderer {
 
     /// Renders with the built-in templates (and those of `templates.dir`).
     pub fn render(&self, event: &Event, platform: Platform) -> anyhow::Result<Message> {
+        self.render_noted(event, platform).map(|(msg, _)| msg)
+    }
+
+    /// Like [`Renderer::render`]; an operator's template that fails falls back to the
+    /// built-in one, and the note says why.
+    pub fn render_noted(
+        &self,
+        event: &Event,
+        platform: Platform,
+    ) -> anyhow::Result<(Message, Option<String>)> {
         let hb = self.registry(platform);
         let scope = event.scope.lineage().find(|s| hb.has_template(s.as_str()));
         let name = scope.as_ref().map(|s| s.as_str()).unwrap_or("default");
         let ctx = context::build(event, scope.as_ref().unwrap_or(&event.scope));
+        let failed = match hb.render(name, &ctx) {
+            Ok(out) if !split(&out).0.is_empty() || !self.operators.contains(name) => {
+                return Ok((message(&out, &ctx, event), None))
+            }
+            Ok(_) => "it renders an empty headline".to_string(),
+            Err(e) if self.operators.contains(name) => e.to_string(),
+            Err(e) => return Err(e).with_context(|| format!("template {name} failed")),
+        };
         let out = hb
-            .render(name, &ctx)
+            .render(&format!("{BUILTIN_PREFIX}{name}"), &ctx)
             .with_context(|| format!("template {name} failed"))?;
-        Ok(message(&out, &ctx, event))
+        let note = format!(
+            "the operator's template {name}.hbs failed ({failed}); the built-in one was used"
+        );
+        Ok((message(&out, &ctx, event), Some(note)))
     }
 
     /// Renders with users' templates first (most specific layer first, each walking up the
@@ -159,7 +191,9 @@ impl Renderer {
             }
         }
         drop(budget);
-        Ok((self.render(event, platform)?, join(notes)))
+        let (msg, note) = self.render_noted(event, platform)?;
+        notes.extend(note);
+        Ok((msg, join(notes)))
     }
 
     /// Renders an untrusted template source as if it were the template of `scope`,
@@ -222,7 +256,7 @@ fn message(out: &str, ctx: &serde_json::Value, event: &Event) -> Message {
 }
 
 /// The first non-empty line is the headline; the rest, without runs of blank lines, the body.
-fn split(out: &str) -> (String, String) {
+pub(crate) fn split(out: &str) -> (String, String) {
     let mut lines = out
         .lines()
         .map(str::trim_end)

@@ -121,3 +121,72 @@ fn variables_that_match_no_setting_are_warned_about() {
     );
     assert!(!format!("{:?}", s.warnings).contains("secret-token"));
 }
+
+fn templates(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+#[test]
+fn operator_templates_are_checked_at_start_with_the_file_and_line() {
+    use herald::render::Renderer;
+    let cases = [
+        (
+            ("repo.hbs", "{{repo.name}}\n\n{{shout repo.name}}\n"),
+            "repo.hbs: line 3: unknown helper \"shout\"",
+        ),
+        (
+            ("discussion.hbs", "{{repo.name}}\n{{#if discussion}}\nopen\n"),
+            "discussion.hbs: the template does not compile: unclosed `{{#if}}` at line 2",
+        ),
+        (
+            ("discusion.hbs", "{{repo.name}}"),
+            "discusion.hbs replaces no template; did you mean discussion.hbs?",
+        ),
+        (
+            ("repo.content.hbs", "{{#if repo.name}}{{/if}}"),
+            "repo.content.hbs fails on the sample repo.content event for discord: it renders an empty headline",
+        ),
+    ];
+    for ((file, text), want) in cases {
+        let dir = templates(&[(file, text)]);
+        let err = format!("{:#}", Renderer::load(Some(dir.path())).err().expect(file));
+        assert!(err.contains(want), "{file}: {err}");
+        assert!(err.contains(&dir.path().display().to_string()), "{err}");
+    }
+    // The repo's own templates/ (the built-in ones) pass.
+    Renderer::load(Some(std::path::Path::new("templates"))).unwrap();
+}
+
+#[tokio::test]
+async fn an_operator_template_that_fails_at_run_time_falls_back_to_the_built_in_one() {
+    use crate::helpers::*;
+    // Passes every sample, fails on one repo's events.
+    let dir = templates(&[(
+        "repo.content.hbs",
+        "{{#if (eq repo.name \"acme/broken\")}}{{eq refs 1}}{{/if}}Pushed to {{repo.name}}",
+    )]);
+    let path = dir.path().to_path_buf();
+    let app = spawn_app_with(move |s| s.templates.dir = path).await;
+    app.subscribe("acme/*", "console:ops", &[]).await;
+    let mut push = fixture_json("hf/assembled-v3-repo-content-update.json");
+    for name in ["acme/fine", "acme/broken"] {
+        push["repo"]["name"] = serde_json::json!(name);
+        let id = event_id(app.post_webhook(push.to_string().as_bytes()).await).await;
+        let d = app.settled(id).await;
+        assert_eq!(d[0].status, "sent", "{name}: {d:?}");
+        let note = d[0].note.clone().unwrap_or_default();
+        if name == "acme/fine" {
+            assert_eq!(note, "", "the operator's template is used");
+        } else {
+            assert!(
+                note.starts_with("the operator's template repo.content.hbs failed ("),
+                "{note}"
+            );
+            assert!(note.ends_with("; the built-in one was used"), "{note}");
+        }
+    }
+}
