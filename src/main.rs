@@ -49,8 +49,13 @@ async fn run(args: Cli) -> anyhow::Result<()> {
                 .await
         }
         other => {
-            println!("{}", cli::run(&settings, other).await?);
-            Ok(())
+            let out = cli::run(&settings, other).await?;
+            // A reader that stopped early (`| head`) is not an error.
+            use std::io::Write;
+            match writeln!(std::io::stdout().lock(), "{out}") {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
         }
     }
 }

@@ -62,7 +62,8 @@ pub enum Command {
     },
     /// The latest events, with what became of their deliveries.
     Events {
-        #[arg(long, default_value_t = 50)]
+        /// How many (1 to 10000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
     /// The latest deliveries, with errors and notes.
@@ -70,7 +71,8 @@ pub enum Command {
         /// Only those that failed.
         #[arg(long)]
         failed: bool,
-        #[arg(long, default_value_t = 50)]
+        /// How many (1 to 10000).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
     /// Route a stored event again and deliver it to whoever follows it now.

@@ -46,6 +46,9 @@ pub async fn list_json(settings: &Settings) -> anyhow::Result<String> {
                 "source": s.source,
                 "created_at_ms": s.created_at,
                 "created_by": s.created_by,
+                "threads": s.threads.as_str(),
+                "paused": s.paused.is_some(),
+                "paused_reason": s.paused,
             })
         })
         .collect();

@@ -351,3 +351,96 @@ async fn a_flood_of_bad_requests_leaves_a_bounded_log() {
     assert!(refused < 150, "but not all 300: {refused}");
     assert!(lines.iter().any(|l| l.contains("the rest are not logged")));
 }
+
+#[test]
+fn the_cli_behaves_like_a_unix_tool() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let many: String = (0..400)
+        .map(|i| {
+            format!("[[subscriptions]]\ntarget = \"acme/model-{i}\"\nchannel = \"console:c{i}\"\n")
+        })
+        .collect();
+    config(dir.path(), &many);
+    let (child, _, _) = serve(dir.path());
+    terminate(child);
+
+    // A reader that stops early: no panic, a clean exit.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(dir.path().join("bot.toml"))
+        .args(["subscriptions", "--json"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(&first, b"[");
+
+    // Every field that list shows is in the JSON.
+    let (ok, out, _) = herald(dir.path(), &["subscriptions", "--json"]);
+    assert!(ok);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 400);
+    assert_eq!(list[0]["threads"], "thread+channel");
+    assert_eq!(list[0]["paused"], false);
+    assert!(list[0]["paused_reason"].is_null());
+
+    // Exit codes: 1 for a refusal, worded for the operator; 2 for a usage mistake.
+    let code = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+            .arg("--config")
+            .arg(dir.path().join("bot.toml"))
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (status, err) = code(&["unsubscribe", "4242"]);
+    assert_eq!(status, Some(1));
+    assert_eq!(
+        err.trim(),
+        "error: There is no subscription #4242; herald subscriptions lists them."
+    );
+    let (status, err) = code(&["events", "--limit", "0"]);
+    assert_eq!(status, Some(2), "{err}");
+    assert!(err.contains("0 is not in 1..=10000"), "{err}");
+}
+
+#[test]
+fn settings_from_the_environment_keep_their_text_and_typos_stop_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "");
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(dir.path().join("bot.toml"))
+        .arg("subscriptions")
+        .env("HERALD_DISCORD__APPLICATION_ID", "1234567890123456789")
+        .env("HERALD_HUB__SECRET", "839201746")
+        .env("HERALD_DELIVERY__MAX_ATTEMPT", "3")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("HERALD_DELIVERY__MAX_ATTEMPT is ignored: it matches no setting; did you mean HERALD_DELIVERY__MAX_ATTEMPTS?"),
+        "{err}"
+    );
+
+    config(dir.path(), "[server]\nlisten_address = \"0.0.0.0:9\"\n");
+    let (ok, _, err) = herald(dir.path(), &["serve"]);
+    assert!(!ok);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("unknown key `server.listen_address`; did you mean `server.listen`?"),
+        "{err}"
+    );
+}

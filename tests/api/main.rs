@@ -4,6 +4,7 @@ mod cli;
 mod config;
 mod crash;
 mod delivery;
+mod deploy;
 mod discord;
 mod helpers;
 mod hostile;

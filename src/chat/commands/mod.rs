@@ -75,6 +75,14 @@ pub fn resolve_channel(chat: &Chat, actor: &Actor, named: Option<&str>) -> Resul
 
 /// Whether the actor may see and change this subscription: its own workspace's only; the
 /// operator may see all.
+/// The answer when `id` names no subscription the actor may see, in the actor's terms.
+pub fn no_such(actor: &Actor, id: i64) -> String {
+    match actor.workspace {
+        Some(_) => format!("There is no subscription #{id} here; list shows this channel's."),
+        None => format!("There is no subscription #{id}; herald subscriptions lists them."),
+    }
+}
+
 pub fn owns(actor: &Actor, sub: &Subscription) -> bool {
     actor.workspace.is_none() || sub.workspace == actor.workspace
 }

@@ -39,9 +39,7 @@ async fn slot(
             .await
             .map_err(internal)?;
         if !sub.is_some_and(|s| owns(actor, &s)) {
-            return Err(format!(
-                "There is no subscription #{id} here; list shows this channel's."
-            ));
+            return Err(super::no_such(actor, id));
         }
     }
     Ok(Slot {

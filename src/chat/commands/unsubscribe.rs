@@ -1,6 +1,6 @@
 //! `unsubscribe <id | target>`
 
-use super::{owns, plain};
+use super::{no_such, owns, plain};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::route::{Subscription, Target};
 use crate::store::subscriptions;
@@ -13,9 +13,7 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str) -> Outcome {
             .await
             .map_err(internal)?
             .filter(|s| owns(actor, s))
-            .ok_or_else(|| {
-                format!("There is no subscription #{id} here; list shows this channel's.")
-            })?,
+            .ok_or_else(|| no_such(actor, id))?,
         Err(_) => by_target(chat, actor, what).await?,
     };
     if sub.source == "config" {
