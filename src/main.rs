@@ -33,6 +33,15 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(args: Cli) -> anyhow::Result<()> {
+    if let Command::Doctor = args.command {
+        // Doctor reports a config that does not load, as its first check.
+        let (report, ok) = cli::doctor::run(&args.config).await;
+        println!("{report}");
+        return match ok {
+            true => Ok(()),
+            false => Err(anyhow::anyhow!("some checks failed")),
+        };
+    }
     let settings = Settings::load(&args.config)?;
     for warning in &settings.warnings {
         tracing::warn!("{warning}");

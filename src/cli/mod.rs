@@ -2,6 +2,7 @@
 
 mod activity;
 mod discord;
+pub mod doctor;
 mod render;
 mod subscriptions;
 
@@ -80,6 +81,9 @@ pub enum Command {
     /// Discord set-up.
     #[command(subcommand)]
     Discord(DiscordCommand),
+    /// Check the deployment: config, database, secret, reachability, Discord, Slack and
+    /// templates; one line per check, exit 0 only when all pass.
+    Doctor,
     /// Render a payload file offline, exactly as it would be posted.
     Render {
         payload: PathBuf,
@@ -108,7 +112,7 @@ pub enum RenderPlatform {
 pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String> {
     use crate::chat::Command as Chat;
     match command {
-        Command::Serve => unreachable!("serve is run by main"),
+        Command::Serve | Command::Doctor => unreachable!("serve and doctor are run by main"),
         Command::Subscribe {
             target,
             channel,

@@ -18,6 +18,9 @@ use sqlx::SqlitePool;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// The schema's migrations, compiled in.
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pub pool: SqlitePool,
@@ -53,7 +56,7 @@ impl Store {
             .connect_with(opts.clone())
             .await
             .with_context(|| format!("cannot open the database {url}"))?;
-        sqlx::migrate!("./migrations")
+        MIGRATOR
             .run(&pool)
             .await
             .context("cannot apply database migrations")?;

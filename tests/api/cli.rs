@@ -444,3 +444,22 @@ fn settings_from_the_environment_keep_their_text_and_typos_stop_the_start() {
         "{err}"
     );
 }
+
+#[test]
+fn doctor_reports_a_config_that_does_not_load_and_exits_non_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    config(dir.path(), "[discrod]\ntoken = \"x\"\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_herald"))
+        .arg("--config")
+        .arg(dir.path().join("bot.toml"))
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        report.starts_with("✗ config: ")
+            && report.contains("unknown section [discrod]; did you mean [discord]?"),
+        "{report}"
+    );
+}

@@ -84,6 +84,12 @@ struct FakeState {
     limited: Mutex<usize>,
     /// Answers to this many next posts come only after this long (the post is made at once).
     slow: Mutex<(usize, Duration)>,
+    /// Discord: the application's commands, as last registered.
+    commands: Mutex<Value>,
+    /// The token was revoked: every request is refused as the platform refuses it.
+    revoked: Mutex<bool>,
+    /// Slack channels the bot is not a member of.
+    outside: Mutex<Vec<String>>,
     /// Messages created, by channel and Discord nonce: a nonce seen before returns the
     /// message it made, as Discord does with `enforce_nonce`.
     created: Mutex<Vec<(String, String, Recorded)>>,
@@ -165,6 +171,16 @@ async fn record(
         });
         r.len()
     };
+    if *s.revoked.lock().unwrap() {
+        return respond(match s.kind {
+            Kind::Discord => Reply(
+                401,
+                vec![],
+                json!({ "message": "401: Unauthorized", "code": 0 }),
+            ),
+            Kind::Slack => Reply(200, vec![], json!({ "ok": false, "error": "invalid_auth" })),
+        });
+    }
     // Scripted answers are for posted messages; the other endpoints answer like the real ones.
     let is_post = path.ends_with("/messages") || path.ends_with("chat.postMessage");
     let scripted = if is_post {
@@ -224,13 +240,19 @@ async fn record(
                 json!({ "ok": true, "user": { "id": user, "is_admin": admin, "is_owner": false } }),
             )
         }
+        (Kind::Slack, "/auth.test") => Reply(
+            200,
+            vec![],
+            json!({ "ok": true, "team": "Acme", "user": "herald", "team_id": "T1", "bot_id": "B1" }),
+        ),
         (Kind::Slack, "/conversations.info") => {
             let id = query.split("channel=").nth(1).unwrap_or_default().to_string();
+            let member = !s.outside.lock().unwrap().contains(&id);
             match s.channels.lock().unwrap().get(&id) {
                 Some(team) => Reply(
                     200,
                     vec![],
-                    json!({ "ok": true, "channel": { "id": id, "context_team_id": team, "shared_team_ids": [team] } }),
+                    json!({ "ok": true, "channel": { "id": id, "is_member": member, "context_team_id": team, "shared_team_ids": [team] } }),
                 ),
                 None => Reply(200, vec![], json!({ "ok": false, "error": "channel_not_found" })),
             }
@@ -248,8 +270,23 @@ async fn record(
         (Kind::Slack, p) if p.starts_with("/response/") => {
             Reply(200, vec![], json!({ "ok": true }))
         }
+        (Kind::Discord, "/api/v10/users/@me") => Reply(
+            200,
+            vec![],
+            json!({ "id": "1", "username": "herald", "bot": true }),
+        ),
         (Kind::Discord, p) if p.contains("/commands") => {
-            Reply(200, vec![], json!([{ "id": "1", "name": "herald" }]))
+            let mut commands = s.commands.lock().unwrap();
+            if method == axum::http::Method::PUT {
+                // Discord answers with what it stored, ids added.
+                let mut stored = last.body.clone();
+                for (i, c) in stored.as_array_mut().into_iter().flatten().enumerate() {
+                    c["id"] = json!(format!("{}", 900 + i));
+                    c["version"] = json!("1");
+                }
+                *commands = stored;
+            }
+            Reply(200, vec![], commands.clone())
         }
         (Kind::Discord, _) => Reply(
             200,
@@ -286,6 +323,9 @@ impl FakeApi {
             limited: Mutex::new(0),
             slow: Mutex::new((0, Duration::ZERO)),
             created: Mutex::new(vec![]),
+            commands: Mutex::new(json!([])),
+            revoked: Mutex::new(false),
+            outside: Mutex::new(vec![]),
         });
         let app = axum::Router::new()
             .fallback(record)
@@ -388,6 +428,16 @@ impl FakeApi {
     pub fn own_channel(&self, channel: &str, owner: &str) {
         let mut channels = self.state.channels.lock().unwrap();
         channels.insert(channel.to_string(), owner.to_string());
+    }
+
+    /// Revokes the token: every request is refused from now on.
+    pub fn revoke_token(&self) {
+        *self.state.revoked.lock().unwrap() = true;
+    }
+
+    /// Makes `conversations.info` report the bot as not a member of this Slack channel.
+    pub fn leave(&self, channel: &str) {
+        self.state.outside.lock().unwrap().push(channel.to_string());
     }
 
     /// Makes `users.info` report this Slack user as a workspace admin.

@@ -6,6 +6,7 @@ mod crash;
 mod delivery;
 mod deploy;
 mod discord;
+mod doctor;
 mod helpers;
 mod hostile;
 mod lanes;
