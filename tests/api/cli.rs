@@ -1,6 +1,6 @@
 //! The command line, run as a user would run it: the real binary and a config file.
 
-use crate::helpers::{serve, serve_env, serve_with, terminate};
+use crate::helpers::{drain, serve, serve_env, serve_with, terminate};
 use std::path::Path;
 use std::process::Command;
 
@@ -196,7 +196,7 @@ async fn a_secret_in_the_query_string_never_reaches_the_log() {
         assert_eq!(resp.status(), status);
     }
     terminate(child);
-    let lines: Vec<String> = logs.try_iter().collect();
+    let lines: Vec<String> = drain(&logs);
     let all = lines.join("\n");
     assert!(
         all.contains("events stored") && all.contains("request refused"),
@@ -266,8 +266,8 @@ async fn json_logs_carry_event_ids_as_fields() {
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(500));
     terminate(child);
-    let lines: Vec<serde_json::Value> = logs
-        .try_iter()
+    let lines: Vec<serde_json::Value> = drain(&logs)
+        .into_iter()
         .map(|l| serde_json::from_str(&l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect();
     let stored = lines
@@ -314,7 +314,7 @@ async fn no_log_level_shows_what_an_event_says() {
         assert_eq!(resp.status(), 202);
         std::thread::sleep(std::time::Duration::from_millis(500));
         terminate(child);
-        let lines: Vec<String> = logs.try_iter().collect();
+        let lines: Vec<String> = drain(&logs);
         assert!(
             lines.iter().any(|l| l.contains("delivered")),
             "the event was rendered"
@@ -342,7 +342,7 @@ async fn a_flood_of_bad_requests_leaves_a_bounded_log() {
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
     terminate(child);
-    let lines: Vec<String> = logs.try_iter().collect();
+    let lines: Vec<String> = drain(&logs);
     let refused = lines
         .iter()
         .filter(|l| l.contains("request refused"))

@@ -732,6 +732,20 @@ pub fn serve(
     serve_with(dir, &[])
 }
 
+/// Every line a stopped server logged: read until its stderr closed (the reader thread may
+/// still hold the last lines when the process has exited), or 10 s.
+pub fn drain(logs: &std::sync::mpsc::Receiver<String>) -> Vec<String> {
+    let until = std::time::Instant::now() + Duration::from_secs(10);
+    let mut lines = Vec::new();
+    while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+        match logs.recv_timeout(left) {
+            Ok(line) => lines.push(line),
+            Err(_) => break,
+        }
+    }
+    lines
+}
+
 /// Like [`serve`], with more arguments (e.g. `--log-format json`).
 pub fn serve_with(
     dir: &Path,
