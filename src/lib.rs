@@ -5,6 +5,9 @@
 //! senders). [`http`] wires the endpoints, [`config`] loads settings, [`cli`] is the
 //! command line, [`startup`] runs it all.
 
+// The only unsafe code, the SQLite calls of the ingest writer, is in `store/raw.rs`.
+#![deny(unsafe_code)]
+
 pub mod chat;
 pub mod cli;
 pub mod config;

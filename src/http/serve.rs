@@ -91,27 +91,23 @@ impl Drop for InFlight {
 /// As many connections as `wanted`, if the open-files limit allows (it is raised to its
 /// hard maximum first); fewer, with a warning, if not.
 fn usable_connections(wanted: usize) -> usize {
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let lim = getrlimit(Resource::Nofile);
+    let (Some(mut current), max) = (lim.current, lim.maximum) else {
+        return wanted; // unlimited
     };
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
-        return wanted;
-    }
-    let need = (wanted as u64 + 256).min(lim.rlim_max);
-    if lim.rlim_cur < need {
-        let raised = libc::rlimit {
-            rlim_cur: need,
-            rlim_max: lim.rlim_max,
+    let need = max.map_or(wanted as u64 + 256, |m| (wanted as u64 + 256).min(m));
+    if current < need {
+        let raised = Rlimit {
+            current: Some(need),
+            maximum: max,
         };
-        // SAFETY: as above.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
-            lim.rlim_cur = need;
+        if setrlimit(Resource::Nofile, raised).is_ok() {
+            current = need;
         }
     }
     // Files for the database, the log and outbound requests stay free.
-    let fits = (lim.rlim_cur as usize).saturating_sub(256).max(16);
+    let fits = (current as usize).saturating_sub(256).max(16);
     if fits < wanted {
         tracing::warn!(
             wanted,

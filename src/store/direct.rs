@@ -19,7 +19,6 @@ pub struct EventRow<'a> {
 pub type DeliveryRow<'a> = (usize, i64, &'a str);
 
 pub struct Direct {
-    // Statements are declared first so that they are finalized before the connection closes.
     begin: Stmt,
     commit: Stmt,
     rollback: Stmt,
@@ -30,16 +29,11 @@ pub struct Direct {
     db: Db,
 }
 
-// SAFETY: SQLite is built thread-safe and the connection is opened without a mutex
-// ("multi-thread" mode): it may move between threads as long as one uses it at a time,
-// which `&mut self` on every method guarantees.
-unsafe impl Send for Direct {}
-
 impl Direct {
     /// Opens an existing, migrated database. A commit returns once it is on disk
     /// (`synchronous = FULL`): an acknowledged event survives a power cut.
     pub fn open(path: &Path) -> anyhow::Result<Direct> {
-        let db = Db::open(path)?;
+        let mut db = Db::open(path)?;
         db.exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")?;
         Ok(Direct {
             begin: db.prepare("BEGIN IMMEDIATE")?,
@@ -73,15 +67,15 @@ impl Direct {
         deliveries: &[DeliveryRow],
         now: i64,
     ) -> anyhow::Result<Option<Vec<i64>>> {
-        self.begin.run(&self.db)?;
+        self.db.stmt(self.begin)?.run()?;
         let written = self.insert(version, events, deliveries, now);
         let committed = match written {
-            Ok(Some(ids)) => self.commit.run(&self.db).map(|_| Some(ids)),
+            Ok(Some(ids)) => self.db.stmt(self.commit)?.run().map(|_| Some(ids)),
             other => other,
         };
         if !matches!(committed, Ok(Some(_))) {
             // Nothing is left half-done, whatever step failed.
-            let _ = self.rollback.run(&self.db);
+            let _ = self.db.stmt(self.rollback).and_then(|s| s.run());
         }
         committed
     }
@@ -93,12 +87,12 @@ impl Direct {
         deliveries: &[DeliveryRow],
         now: i64,
     ) -> anyhow::Result<Option<Vec<i64>>> {
-        if self.version.query_i64(&self.db)? != version {
+        if self.db.stmt(self.version)?.query_i64()? != version {
             return Ok(None);
         }
         let mut ids = Vec::with_capacity(events.len());
         for e in events {
-            let s = &mut self.event;
+            let mut s = self.db.stmt(self.event)?;
             s.bind_i64(1, now)?;
             s.bind_text(2, e.endpoint)?;
             s.bind_text(3, e.event.format.as_str())?;
@@ -107,7 +101,7 @@ impl Direct {
             s.bind_text(6, e.event.repo.kind.as_str())?;
             s.bind_text(7, e.event.repo.name.as_str())?;
             s.bind_blob(8, e.raw)?;
-            s.run(&self.db).context("cannot store an event")?;
+            s.run().context("cannot store an event")?;
             ids.push(self.db.last_insert_rowid());
         }
         // Each endpoint's use of its daily budget, counted with the events themselves: their
@@ -127,21 +121,21 @@ impl Direct {
             }
         }
         for (endpoint, count, bytes) in used {
-            let s = &mut self.usage;
+            let mut s = self.db.stmt(self.usage)?;
             s.bind_text(1, endpoint)?;
             s.bind_i64(2, super::usage::day(now))?;
             s.bind_i64(3, count)?;
             s.bind_i64(4, bytes)?;
-            s.run(&self.db).context("cannot count an endpoint's use")?;
+            s.run().context("cannot count an endpoint's use")?;
         }
         for &(event, subscription, channel) in deliveries {
-            let s = &mut self.delivery;
             let id = ids.get(event).context("a delivery of no event")?;
+            let mut s = self.db.stmt(self.delivery)?;
             s.bind_i64(1, *id)?;
             s.bind_i64(2, subscription)?;
             s.bind_text(3, channel)?;
             s.bind_i64(4, now)?;
-            s.run(&self.db).context("cannot queue a delivery")?;
+            s.run().context("cannot queue a delivery")?;
         }
         Ok(Some(ids))
     }
