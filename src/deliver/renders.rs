@@ -1,7 +1,8 @@
 //! Events and messages for the workers, made once however many channels want them: an
 //! event is parsed once, and a message rendered once per event, platform and set of users'
-//! templates, on blocking threads. Each workspace's own templates render one at a time, so
-//! that no workspace can take every thread, whatever it subscribes and writes.
+//! templates, on blocking threads. Each workspace's own templates render one at a time, and
+//! all workspaces' on all cores but one, so that no workspace can take every thread and the
+//! rest of the server always has a core, whatever the workspaces subscribe and write.
 
 use crate::hub::Event;
 use crate::metrics::Metrics;
@@ -17,13 +18,19 @@ use tokio::sync::{OnceCell, Semaphore};
 /// Longest a message may take to render, every template tried included.
 const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
+/// Threads for users' templates: all cores but one, at least one.
+fn user_threads() -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.saturating_sub(1).max(1)
+}
+
 /// Parsed events and rendered messages kept for the channels still to send them.
 const KEPT: usize = 64;
 
 /// A message, and why a user's template was not used for it.
 pub type Rendered = (Message, Option<String>);
 
-type Cell<T> = Arc<OnceCell<Result<T, String>>>;
+type Cell<T> = Arc<OnceCell<T>>;
 
 #[derive(PartialEq, Eq)]
 struct Key {
@@ -63,6 +70,9 @@ pub struct Renders {
     messages: Recent<Key, Rendered>,
     /// One permit per workspace whose templates are rendering.
     owners: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Users' templates of all workspaces render on at most this many threads: one core is
+    /// always left to the server and the built-in templates.
+    users: Arc<Semaphore>,
 }
 
 impl Renders {
@@ -73,6 +83,7 @@ impl Renders {
             events: Recent::default(),
             messages: Recent::default(),
             owners: Mutex::default(),
+            users: Arc::new(Semaphore::new(user_threads())),
         }
     }
 
@@ -90,7 +101,8 @@ impl Renders {
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("event {id} cannot be read: {e}"))
         };
-        cell.get_or_init(load).await.clone()
+        // Only what succeeded is kept: a passing database error is tried again.
+        cell.get_or_try_init(load).await.cloned()
     }
 
     /// The message for `event` on `platform` with these templates.
@@ -115,7 +127,7 @@ impl Renders {
             }
             done
         };
-        cell.get_or_init(render).await.clone()
+        cell.get_or_try_init(render).await.cloned()
     }
 
     /// Renders on a blocking thread, so that no template can stall the runtime (users'
@@ -129,7 +141,18 @@ impl Renders {
     ) -> Result<Rendered, String> {
         let turn = match overrides.layers.is_empty() {
             true => None,
-            false => Some(self.turn(&overrides.workspace).await),
+            // The workspace's turn first, so that one workspace queues behind itself and
+            // waits for the shared threads with one render at most.
+            false => {
+                let own = self.turn(&overrides.workspace).await;
+                let shared = self
+                    .users
+                    .clone()
+                    .acquire_owned()
+                    .await
+                    .expect("never closed");
+                Some((own, shared))
+            }
         };
         let (renderer, ev) = (self.renderer.clone(), event.clone());
         // The turn ends when the render does, even one no longer waited for.

@@ -1,7 +1,7 @@
 //! The accept loop: hyper's HTTP/1 server with a header read timeout, and a cap on open
-//! connections that, when full, closes the oldest idle one (or the oldest slow request), so
-//! that clients which connect and send nothing, half a request or a trickle of body cannot
-//! hold the server's connections or files.
+//! connections that, when full, closes one of the client holding the most (or the oldest
+//! idle one, or the oldest slow request), so that clients which connect and send nothing,
+//! half a request or a trickle of body cannot hold the server's connections or files.
 
 use crate::config::Limits;
 use axum::extract::ConnectInfo;
@@ -42,27 +42,37 @@ impl Open {
         self.started.elapsed().as_millis() as u64 + 1
     }
 
-    /// Closes an idle connection (the oldest of the client holding most idle ones, so that
-    /// one client's flood of connections closes its own rather than a slower client's), or
-    /// else the one whose request has run longest if that is past [`SLOW_MS`]; false when
-    /// every connection is in a fresh request.
-    fn make_room(&self) -> bool {
+    /// Closes a connection to make room for a new one, and says whether it could. A client
+    /// holding more than a quarter of the connections gives up its own: its oldest idle one,
+    /// else its oldest. Otherwise the oldest idle connection goes, or else the request that
+    /// has run longest, if past [`SLOW_MS`].
+    fn make_room(&self, max: usize) -> bool {
         let now = self.now();
         let mut conns = self.conns.lock().expect("not poisoned");
         let since = |h: &Handle| h.1.load(Ordering::Acquire);
-        let mut idle: HashMap<&str, (usize, u64)> = HashMap::new();
-        for (id, h) in conns.iter().filter(|(_, h)| since(h) == 0) {
-            idle.entry(&h.0).or_insert((0, *id)).0 += 1;
+        let mut held: HashMap<&str, usize> = HashMap::new();
+        for h in conns.values() {
+            *held.entry(&h.0).or_default() += 1;
         }
-        let idle = idle
-            .into_values()
-            .max_by_key(|(n, oldest)| (*n, std::cmp::Reverse(*oldest)))
-            .map(|(_, oldest)| oldest);
-        let slow = || {
-            let (id, h) = conns.iter().min_by_key(|(_, h)| since(h))?;
-            (now.saturating_sub(since(h)) >= SLOW_MS).then_some(*id)
+        let heaviest = held.into_iter().max_by_key(|(_, n)| *n);
+        let hog = heaviest
+            .filter(|(_, n)| *n > max / 4)
+            .map(|(peer, _)| peer.to_string());
+        let victim = match hog {
+            Some(peer) => {
+                let own = || conns.iter().filter(|(_, h)| *h.0 == *peer);
+                let idle = own().find(|(_, h)| since(h) == 0).map(|(id, _)| *id);
+                idle.or_else(|| own().next().map(|(id, _)| *id))
+            }
+            None => {
+                let idle = conns.iter().find(|(_, h)| since(h) == 0).map(|(id, _)| *id);
+                idle.or_else(|| {
+                    let (id, h) = conns.iter().min_by_key(|(_, h)| since(h))?;
+                    (now.saturating_sub(since(h)) >= SLOW_MS).then_some(*id)
+                })
+            }
         };
-        let Some(victim) = idle.or_else(slow) else {
+        let Some(victim) = victim else {
             return false;
         };
         if let Some((_, _, close)) = conns.remove(&victim) {
@@ -153,7 +163,7 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         // Never waits: a full server sheds its least useful connection, or this new one.
-        if open.len() >= max && !open.make_room() {
+        if open.len() >= max && !open.make_room(max) {
             if super::error::may_log() {
                 tracing::warn!(max, "connection refused: every connection is in a request");
             }

@@ -770,24 +770,38 @@ async fn one_endpoints_slow_bodies_cannot_take_everybody_elses_room() {
 async fn a_flood_of_connections_closes_its_own_not_a_slower_clients() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = spawn_app_with(|s| s.limits.max_connections = 32).await;
-    // A slow client has sent part of its request when the flood begins.
-    let mut slow = connect_from(&app, "127.0.0.3").await;
-    slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
-    let mut flood = Vec::new();
-    for _ in 0..200 {
-        flood.push(connect_from(&app, "127.0.0.2").await);
+    // Connections that send nothing, then connections that each hold a request open (a
+    // chat body that never comes).
+    let in_request = format!(
+        "POST /slack/commands HTTP/1.1\r\nHost: x\r\nX-Slack-Signature: v0=00\r\n\
+         X-Slack-Request-Timestamp: {}\r\nContent-Length: 1\r\n\r\n",
+        now_s()
+    );
+    for request in ["", in_request.as_str()] {
+        // A slow client has sent part of its request when the flood begins.
+        let mut slow = connect_from(&app, "127.0.0.3").await;
+        slow.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+        let mut flood = Vec::new();
+        for _ in 0..200 {
+            let mut c = connect_from(&app, "127.0.0.2").await;
+            c.write_all(request.as_bytes()).await.unwrap();
+            flood.push(c);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        slow.write_all(b"Host: x\r\nConnection: close\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        let read = slow.read_to_string(&mut answer);
+        tokio::time::timeout(Duration::from_secs(5), read)
+            .await
+            .expect("answered")
+            .ok();
+        assert!(
+            answer.starts_with("HTTP/1.1 200"),
+            "{request:?}: {answer:?}"
+        );
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    slow.write_all(b"Host: x\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
-    let mut answer = String::new();
-    let read = slow.read_to_string(&mut answer);
-    tokio::time::timeout(Duration::from_secs(5), read)
-        .await
-        .expect("answered")
-        .ok();
-    assert!(answer.starts_with("HTTP/1.1 200"), "{answer:?}");
 }
 
 #[tokio::test]
