@@ -117,11 +117,13 @@ impl Application {
                 settings.limits.body_memory_bytes,
                 settings.server.body_limit,
                 "server.body_limit",
+                ("endpoint", http::ENDPOINT_SHARE_OF),
             ),
             chat_bodies: http::BodyBudget::new(
                 http::CHAT_BODY_MEMORY,
                 http::CHAT_BODY_LIMIT,
                 "the limit of a chat request",
+                ("client", http::CLIENT_SHARE_OF),
             ),
         };
         let listener = TcpListener::bind(&settings.server.listen)

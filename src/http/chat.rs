@@ -68,12 +68,25 @@ async fn read_body(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| super::peer_key(c.0.ip()));
-    let reserved = state.chat_bodies.reserve(peer.as_deref(), req.headers())?;
+    let reserved = state
+        .chat_bodies
+        .reserve(peer.as_deref(), req.headers())
+        .await?;
     let (parts, body) = req.into_parts();
     let read = axum::body::to_bytes(body, state.chat_bodies.limit);
+    let read = async {
+        tokio::select! {
+            body = read => Ok(body),
+            _ = reserved.cut() => Err(()),
+        }
+    };
     match tokio::time::timeout(BODY_TIMEOUT, read).await {
-        Ok(Ok(bytes)) => Ok((parts.headers, bytes, reserved)),
-        Ok(Err(e)) => Err(ApiError::new(
+        Ok(Err(())) => Err(ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the body stalled while others waited for room; send it at once",
+        )),
+        Ok(Ok(Ok(bytes))) => Ok((parts.headers, bytes, reserved)),
+        Ok(Ok(Err(e))) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             format!(
                 "cannot read the body (at most {} bytes): {e}",

@@ -24,6 +24,11 @@ use tokio::sync::Notify;
 pub const CHAT_BODY_LIMIT: usize = 64 * 1024;
 /// All chat bodies being read at once.
 pub const CHAT_BODY_MEMORY: usize = 8 * 1024 * 1024;
+/// One endpoint's webhook bodies hold at most this part of their budget, so that a
+/// workspace sending slow bodies to its own endpoint cannot stop everybody else's.
+pub const ENDPOINT_SHARE_OF: usize = 4;
+/// One client address's chat bodies hold at most this part of theirs (one body at least).
+pub const CLIENT_SHARE_OF: usize = 32;
 
 pub struct AppState {
     pub store: Store,

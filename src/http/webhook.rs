@@ -130,9 +130,10 @@ async fn accept(
             "bad_content_type",
         ));
     }
-    let _reserved = state
+    let reserved = state
         .bodies
         .reserve(Some(origin.as_str()), req.headers())
+        .await
         .map_err(|e| {
             let outcome = match e.0 {
                 StatusCode::PAYLOAD_TOO_LARGE => "too_large",
@@ -140,7 +141,15 @@ async fn accept(
             };
             (e, outcome)
         })?;
-    let body = Bytes::from_request(req, &()).await.map_err(|e| {
+    let read = Bytes::from_request(req, &());
+    let body = tokio::select! {
+        body = read => body,
+        _ = reserved.cut() => {
+            let msg = "the body stalled while others waited for room; send it at once";
+            return Err(refuse(StatusCode::REQUEST_TIMEOUT, msg, "stalled"));
+        }
+    };
+    let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             refuse(
                 StatusCode::PAYLOAD_TOO_LARGE,

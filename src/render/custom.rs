@@ -4,7 +4,7 @@
 use super::helpers;
 use handlebars::template::{HelperTemplate, Parameter, Template, TemplateElement};
 use std::cell::Cell;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Slack's modal text limit; also the longest template herald stores.
 pub const MAX_LEN: usize = 3000;
@@ -14,21 +14,33 @@ pub const MAX_DEPTH: usize = 6;
 pub const MAX_EACH: usize = 2;
 /// Longest output a user template may produce, in bytes.
 pub const OUTPUT_CAP: usize = 16 * 1024;
-/// Longest a user template may render one message; past it, the next template is used.
+/// Most CPU time a user template may take for one message; past it, the next template is
+/// used.
 pub const TIME_BUDGET: Duration = Duration::from_millis(50);
 
 thread_local! {
-    /// When the user template rendering on this thread must stop.
-    static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The thread's CPU time at which the user template rendering on it must stop.
+    static DEADLINE: Cell<Option<Duration>> = const { Cell::new(None) };
+}
+
+/// The CPU time this thread has used: a budget counts the template's work, not the time it
+/// waited for a core on a busy machine.
+fn cpu_time() -> Duration {
+    use rustix::time::{clock_gettime, ClockId};
+    let t = clock_gettime(ClockId::ThreadCPUTime);
+    Duration::new(
+        t.tv_sec.max(0) as u64,
+        t.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
 }
 
 /// Bounds the renders on this thread until dropped: every output write and helper call
-/// checks the deadline, so a template cannot keep a thread busy past its budget.
-pub struct Budget(Option<Instant>);
+/// checks the thread's CPU time, so a template cannot keep a thread busy past its budget.
+pub struct Budget(Option<Duration>);
 
 impl Budget {
     pub fn start(limit: Duration) -> Budget {
-        Budget(DEADLINE.replace(Some(Instant::now() + limit)))
+        Budget(DEADLINE.replace(Some(cpu_time() + limit)))
     }
 }
 
@@ -40,7 +52,7 @@ impl Drop for Budget {
 
 /// The error to stop with, once the running template is past its budget.
 pub fn over_budget() -> Option<std::io::Error> {
-    let late = DEADLINE.get().is_some_and(|d| Instant::now() > d);
+    let late = DEADLINE.get().is_some_and(|d| cpu_time() > d);
     late.then(|| {
         std::io::Error::other(format!(
             "the template took longer than {} ms",

@@ -804,37 +804,44 @@ async fn a_flood_of_connections_closes_its_own_not_a_slower_clients() {
     }
 }
 
-#[tokio::test]
-async fn one_client_with_slow_chat_bodies_cannot_stop_the_commands_of_others() {
+/// A chat request from `ip` whose 64 KiB body never comes, with plausible headers.
+async fn stalled_chat_body(app: &TestApp, ip: &str) -> tokio::net::TcpStream {
     use tokio::io::AsyncWriteExt;
-    let app = spawn_app().await;
-    // 64 KiB bodies that never finish, with plausible headers: enough, from one address, to
-    // fill the whole chat budget (8 MiB, each counting 8 times its size).
-    let mut stalled = Vec::new();
-    for _ in 0..20 {
-        let mut s = connect_from(&app, "127.0.0.2").await;
-        let head = format!(
-            "POST /discord/interactions HTTP/1.1\r\nHost: x\r\nX-Signature-Ed25519: {}\r\n\
-             X-Signature-Timestamp: {}\r\nContent-Length: 65536\r\n\r\n{{",
-            "ab".repeat(64),
-            now_s()
-        );
-        s.write_all(head.as_bytes()).await.unwrap();
-        stalled.push(s);
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let a = answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/llama"))).await;
-    assert!(content(&a).contains("acme/llama"), "{a}");
-    // The stalled client's own share is full: its next body waits its turn.
-    let mut more = connect_from(&app, "127.0.0.2").await;
+    let mut s = connect_from(app, ip).await;
     let head = format!(
         "POST /discord/interactions HTTP/1.1\r\nHost: x\r\nX-Signature-Ed25519: {}\r\n\
          X-Signature-Timestamp: {}\r\nContent-Length: 65536\r\n\r\n{{",
         "ab".repeat(64),
         now_s()
     );
-    more.write_all(head.as_bytes()).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    s
+}
+
+#[tokio::test]
+async fn clients_with_slow_chat_bodies_cannot_stop_the_commands_of_others() {
+    let app = spawn_app().await;
+    // Each stalled body counts 512 KiB of the 8 MiB budget: one address holds one at most,
+    // and the next is refused at once.
+    let mut stalled = vec![stalled_chat_body(&app, "127.0.0.2").await];
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut more = stalled_chat_body(&app, "127.0.0.2").await;
     let refused = until_closed(&mut more, Duration::from_secs(5)).await;
     let refused = refused.expect("answered at once");
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    assert!(refused.contains("for this client"), "{refused}");
+    // Twenty addresses fill the budget; a real command still gets room: the oldest body
+    // that stalled is cut for it.
+    for i in 0..20 {
+        stalled.push(stalled_chat_body(&app, &format!("127.0.1.{i}")).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    for _ in 0..3 {
+        let a = answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/llama"))).await;
+        assert!(content(&a).contains("acme/llama"), "{a}");
+    }
+    let cut = until_closed(&mut stalled[0], Duration::from_secs(5)).await;
+    let cut = cut.expect("cut at once");
+    assert!(cut.starts_with("HTTP/1.1 408"), "{cut}");
+    assert!(cut.contains("stalled"), "{cut}");
 }
