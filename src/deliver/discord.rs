@@ -1,6 +1,7 @@
 //! Discord: `POST {api_base}/api/v10/channels/{id}/messages` through our own client, so
 //! that status codes and rate-limit headers stay visible to the scheduler.
 
+use super::fair::FairLimit;
 use super::{header_secs, network_error, seconds, Place, Post, SendError, Sent};
 use crate::render::limits::cut;
 use crate::render::Message;
@@ -8,9 +9,8 @@ use crate::route::Platform;
 use serde_json::{json, Value};
 use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateMessage};
 use serenity::model::channel::Nonce;
-use std::collections::VecDeque;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// Discord's limits: embed title 256, description 4096 characters.
 pub const TITLE_MAX: usize = 256;
@@ -22,7 +22,7 @@ pub struct Discord {
     http: reqwest::Client,
     api_base: String,
     token: String,
-    global: GlobalLimit,
+    global: Arc<FairLimit>,
 }
 
 /// The request body: an embed, mentions parsed for nobody, and a nonce enforced by Discord,
@@ -43,44 +43,6 @@ pub fn body(msg: &Message, nonce: &str) -> Value {
         .nonce(Nonce::String(nonce.to_string()))
         .enforce_nonce(true);
     serde_json::to_value(create).expect("builders serialize")
-}
-
-/// At most [`GLOBAL_PER_SECOND`] requests in any second, whatever the channel.
-#[derive(Default)]
-struct GlobalLimit {
-    recent: Mutex<VecDeque<Instant>>,
-    paused_until: Mutex<Option<Instant>>,
-}
-
-impl GlobalLimit {
-    async fn acquire(&self) {
-        loop {
-            let wait = {
-                let now = Instant::now();
-                let paused = self.paused_until.lock().unwrap().filter(|t| *t > now);
-                let mut recent = self.recent.lock().unwrap();
-                while recent
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
-                {
-                    recent.pop_front();
-                }
-                match paused {
-                    Some(t) => t - now,
-                    None if recent.len() < GLOBAL_PER_SECOND => {
-                        recent.push_back(now);
-                        return;
-                    }
-                    None => Duration::from_secs(1) - now.duration_since(recent[0]),
-                }
-            };
-            tokio::time::sleep(wait).await;
-        }
-    }
-
-    fn pause(&self, d: Duration) {
-        *self.paused_until.lock().unwrap() = Some(Instant::now() + d);
-    }
 }
 
 impl Discord {
@@ -111,7 +73,7 @@ impl Discord {
             http,
             api_base: api_base.trim_end_matches('/').to_string(),
             token: token.to_string(),
-            global: GlobalLimit::default(),
+            global: FairLimit::new(GLOBAL_PER_SECOND),
         }
     }
 
@@ -121,7 +83,9 @@ impl Discord {
             Place::Thread { id, .. } => id,
         };
         let url = format!("{}/api/v10/channels/{target}/messages", self.api_base);
-        let json = self.request(&url, &body(post.msg, &post.nonce)).await?;
+        let json = self
+            .request(post.owner, &url, &body(post.msg, &post.nonce))
+            .await?;
         Ok(Sent {
             id: json.0["id"].as_str().unwrap_or_default().to_string(),
             wait: json.1,
@@ -131,6 +95,7 @@ impl Discord {
     /// Starts a thread on a posted message; returns the thread's channel id.
     pub async fn start_thread(
         &self,
+        owner: &str,
         channel_id: &str,
         message_id: &str,
         name: &str,
@@ -141,7 +106,7 @@ impl Discord {
         );
         let body =
             json!({ "name": cut(Platform::Console, name, 100), "auto_archive_duration": 10080 });
-        let (json, _) = self.request(&url, &body).await?;
+        let (json, _) = self.request(owner, &url, &body).await?;
         json["id"]
             .as_str()
             .map(str::to_string)
@@ -152,10 +117,11 @@ impl Discord {
     /// refills (`X-RateLimit-Remaining: 0`, `X-RateLimit-Reset-After`).
     async fn request(
         &self,
+        owner: &str,
         url: &str,
         body: &Value,
     ) -> Result<(Value, Option<Duration>), SendError> {
-        self.global.acquire().await;
+        self.global.acquire(owner).await;
         let resp = self
             .http
             .post(url)

@@ -4,6 +4,7 @@
 pub mod burst;
 pub mod console;
 pub mod discord;
+mod fair;
 pub mod lanes;
 mod process;
 pub mod renders;
@@ -76,6 +77,9 @@ pub enum Place {
 /// One message to post.
 pub struct Post<'a> {
     pub channel: &'a Channel,
+    /// Whose message it is (a workspace, or `operator`): Discord's global limit is shared
+    /// in turns between owners.
+    pub owner: &'a str,
     pub place: Place,
     /// Discord's `nonce`: the same for every try of one message, so none posts twice.
     pub nonce: String,
@@ -160,13 +164,13 @@ impl Senders {
     /// (Slack: the message's `ts` is the thread) or do not exist (the console).
     pub async fn start_thread(
         &self,
-        channel: &Channel,
+        post: &Post<'_>,
         message_id: &str,
         name: &str,
     ) -> Result<Option<String>, SendError> {
-        match (channel.platform, &self.discord) {
+        match (post.channel.platform, &self.discord) {
             (Platform::Discord, Some(d)) => d
-                .start_thread(&channel.id, message_id, name)
+                .start_thread(post.owner, &post.channel.id, message_id, name)
                 .await
                 .map(Some),
             (Platform::Slack, _) => Ok(Some(message_id.to_string())),

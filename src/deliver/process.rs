@@ -178,8 +178,12 @@ impl Worker {
             },
             None => Place::Channel,
         };
+        let owner = sub
+            .and_then(|s| s.workspace.as_deref())
+            .unwrap_or("operator");
         let post = Post {
             channel,
+            owner,
             place,
             nonce: format!("herald-{}", head.claimed.id),
             msg: &msg,
@@ -192,7 +196,7 @@ impl Worker {
         match (&key, &existing) {
             (Some(k), None) => match self
                 .senders
-                .start_thread(channel, &sent.id, &threads::name(&head.event))
+                .start_thread(&post, &sent.id, &threads::name(&head.event))
                 .await
             {
                 Ok(Some(tid)) => {
@@ -209,6 +213,7 @@ impl Worker {
             {
                 let also = Post {
                     channel,
+                    owner,
                     place: Place::Channel,
                     nonce: format!("herald-{}-c", head.claimed.id),
                     msg: &msg,

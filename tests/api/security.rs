@@ -845,3 +845,33 @@ async fn clients_with_slow_chat_bodies_cannot_stop_the_commands_of_others() {
     assert!(cut.starts_with("HTTP/1.1 408"), "{cut}");
     assert!(cut.contains("stalled"), "{cut}");
 }
+
+#[tokio::test]
+async fn a_workspace_posting_to_many_channels_takes_turns_with_the_others() {
+    // One event for 120 channels of one guild: more than Discord's 50 requests a second.
+    let app = spawn_app().await;
+    for i in 0..120 {
+        let mut body = interaction(MANAGE_GUILD, subscribe("acme/*"));
+        body["channel_id"] = json!(format!("6450279066695110{i:02}"));
+        with_option(
+            &mut body["data"]["options"][0],
+            json!({ "type": 3, "name": "threads", "value": "none" }),
+        );
+        answer(&app, &body).await;
+    }
+    answer(&app, &other_guild(subscribe("beta/*"))).await;
+    let mut push = fixture_json(PUBLIC_PUSH);
+    push["repo"]["name"] = json!("acme/model");
+    event_id(app.post_webhook(push.to_string().as_bytes()).await).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    push["repo"]["name"] = json!("beta/model");
+    event_id(app.post_webhook(push.to_string().as_bytes()).await).await;
+    let posts = app.discord.wait_posts(121).await;
+    assert_eq!(posts.len(), 121);
+    let theirs = posts
+        .iter()
+        .position(|p| p.path.contains(OTHER_CHANNEL))
+        .expect("posted");
+    // The other guild's one message waits for one turn, not for the 120 queued before it.
+    assert!(theirs < 60, "posted {theirs}th of 121");
+}
