@@ -4,9 +4,8 @@
 use crate::config::Settings;
 use crate::ingest;
 use crate::route::Origin;
-use crate::store::Store;
+use crate::store::{activity, Store};
 use anyhow::Context;
-use sqlx::Row;
 
 fn when(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
@@ -24,35 +23,26 @@ fn when(ms: i64) -> String {
 
 pub async fn events(settings: &Settings, limit: i64) -> anyhow::Result<String> {
     let store = Store::open(&settings.database.url).await?;
-    let rows = sqlx::query(
-        "SELECT e.id, e.received_at, e.endpoint, e.format, e.scope, e.action, e.repo_type, e.repo_name,
-                SUM(d.status = 'sent'), SUM(d.status = 'failed'), SUM(d.status IN ('pending', 'sending'))
-         FROM events e LEFT JOIN deliveries d ON d.event_id = e.id
-         GROUP BY e.id ORDER BY e.id DESC LIMIT ?",
-    )
-    .bind(limit)
-    .fetch_all(&store.pool)
-    .await?;
+    let rows = activity::events(&store.pool, limit).await?;
     if rows.is_empty() {
         return Ok("No events yet.".into());
     }
     let lines: Vec<String> = rows
         .iter()
-        .map(|r| {
-            let n = |i: usize| r.get::<Option<i64>, _>(i).unwrap_or(0);
+        .map(|e| {
             format!(
                 "#{} {} {} {} {}/{} via {} ({}): {} sent, {} failed, {} waiting",
-                r.get::<i64, _>(0),
-                when(r.get(1)),
-                r.get::<String, _>(5),
-                r.get::<String, _>(4),
-                r.get::<String, _>(6),
-                r.get::<String, _>(7),
-                r.get::<String, _>(2),
-                r.get::<String, _>(3),
-                n(8),
-                n(9),
-                n(10),
+                e.id,
+                when(e.received_at),
+                e.action,
+                e.scope,
+                e.repo_type,
+                e.repo_name,
+                e.endpoint,
+                e.format,
+                e.sent,
+                e.failed,
+                e.waiting,
             )
         })
         .collect();
@@ -65,14 +55,7 @@ pub async fn deliveries(
     limit: i64,
 ) -> anyhow::Result<String> {
     let store = Store::open(&settings.database.url).await?;
-    let rows = sqlx::query(
-        "SELECT id, event_id, channel, status, attempts, last_error, note, message_id, merged_into, created_at
-         FROM deliveries WHERE (? = 0 OR status = 'failed') ORDER BY id DESC LIMIT ?",
-    )
-    .bind(i64::from(failed_only))
-    .bind(limit)
-    .fetch_all(&store.pool)
-    .await?;
+    let rows = activity::deliveries(&store.pool, failed_only, limit).await?;
     if rows.is_empty() {
         return Ok(if failed_only {
             "No failed deliveries."
@@ -83,24 +66,21 @@ pub async fn deliveries(
     }
     let lines: Vec<String> = rows
         .iter()
-        .map(|r| {
+        .map(|d| {
             let mut line = format!(
                 "#{} event #{} → {} {} {}, {} tries",
-                r.get::<i64, _>(0),
-                r.get::<i64, _>(1),
-                r.get::<String, _>(2),
-                when(r.get(9)),
-                r.get::<String, _>(3),
-                r.get::<i64, _>(4),
+                d.id,
+                d.event_id,
+                d.channel,
+                when(d.created_at),
+                d.status,
+                d.attempts,
             );
-            if let Some(into) = r
-                .get::<Option<i64>, _>(8)
-                .filter(|into| *into != r.get::<i64, _>(0))
-            {
+            if let Some(into) = d.merged_into.filter(|into| *into != d.id) {
                 line.push_str(&format!(", in the message of #{into}"));
             }
-            for (label, i) in [("error", 5), ("note", 6)] {
-                if let Some(v) = r.get::<Option<String>, _>(i) {
+            for (label, v) in [("error", &d.last_error), ("note", &d.note)] {
+                if let Some(v) = v {
                     line.push_str(&format!("\n    {label}: {v}"));
                 }
             }

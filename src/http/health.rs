@@ -28,12 +28,9 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> (StatusCode, &'static
 
 /// Prometheus metrics, with the queue depth read at scrape time.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let waiting: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM deliveries WHERE status IN ('pending', 'sending')",
-    )
-    .fetch_one(&state.store.pool)
-    .await
-    .unwrap_or(-1);
+    let waiting = crate::store::activity::waiting(&state.store.pool)
+        .await
+        .unwrap_or(-1);
     state.metrics.queue_depth.set(waiting);
     let content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8";
     (

@@ -1,5 +1,6 @@
 //! SQLite storage: events, subscriptions and the delivery outbox.
 
+pub mod activity;
 pub mod deliveries;
 pub mod direct;
 pub mod endpoints;
@@ -61,6 +62,13 @@ impl Store {
             .await
             .context("cannot apply database migrations")?;
         Ok(Store { pool, path })
+    }
+
+    /// The versions of the migrations applied to the database at `pool`.
+    pub async fn applied(pool: &SqlitePool) -> sqlx::Result<Vec<i64>> {
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
+            .fetch_all(pool)
+            .await
     }
 
     pub async fn ping(&self) -> bool {

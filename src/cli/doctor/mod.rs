@@ -114,11 +114,9 @@ async fn database(url: &str) -> Result<(Vec<Check>, Vec<Subscription>), Check> {
         .connect_with(opts)
         .await
         .map_err(|e| Check::fail(format!("database: cannot open {shown}: {e}")))?;
-    let applied: Vec<i64> =
-        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success = 1")
-            .fetch_all(&pool)
-            .await
-            .unwrap_or_default();
+    let applied = crate::store::Store::applied(&pool)
+        .await
+        .unwrap_or_default();
     let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
     let missing = known.iter().filter(|v| !applied.contains(v)).count();
     let newer = applied.iter().filter(|v| !known.contains(v)).count();
