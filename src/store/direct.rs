@@ -40,10 +40,9 @@ impl Direct {
             commit: db.prepare("COMMIT")?,
             rollback: db.prepare("ROLLBACK")?,
             version: db.prepare("SELECT value FROM meta WHERE key = 'subscriptions'")?,
-            event: db.prepare(
-                "INSERT INTO events (received_at, endpoint, format, scope, action, repo_type, repo_name, raw)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?,
+            event: db.prepare(super::events::INSERT)?,
+            // Unlike `deliveries::enqueue`, which returns the id of a delivery already
+            // there, this one needs no id back: a duplicate is simply not queued twice.
             delivery: db.prepare(
                 "INSERT INTO deliveries (event_id, subscription_id, channel, due_at, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (event_id, channel) DO NOTHING",

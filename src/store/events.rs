@@ -27,6 +27,11 @@ impl StoredEvent {
     }
 }
 
+/// Stores an event, the same statement for the ingest writer (`direct`) and sqlx.
+pub(crate) const INSERT: &str =
+    "INSERT INTO events (received_at, endpoint, format, scope, action, repo_type, repo_name, raw)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+
 pub async fn insert(
     conn: &mut SqliteConnection,
     endpoint: &str,
@@ -34,20 +39,17 @@ pub async fn insert(
     event: &Event,
     now: i64,
 ) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
-        "INSERT INTO events (received_at, endpoint, format, scope, action, repo_type, repo_name, raw)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(now)
-    .bind(endpoint)
-    .bind(event.format.as_str())
-    .bind(event.scope.as_str())
-    .bind(event.action.as_str())
-    .bind(event.repo.kind.as_str())
-    .bind(event.repo.name.as_str())
-    .bind(raw)
-    .fetch_one(conn)
-    .await
+    sqlx::query_scalar(&format!("{INSERT} RETURNING id"))
+        .bind(now)
+        .bind(endpoint)
+        .bind(event.format.as_str())
+        .bind(event.scope.as_str())
+        .bind(event.action.as_str())
+        .bind(event.repo.kind.as_str())
+        .bind(event.repo.name.as_str())
+        .bind(raw)
+        .fetch_one(conn)
+        .await
 }
 
 pub async fn get(pool: &sqlx::SqlitePool, id: i64) -> sqlx::Result<Option<StoredEvent>> {
