@@ -44,6 +44,34 @@ pub struct Worker {
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
+/// Sends in flight at once, at most: the rest wait for the next round, in their turn.
+const MAX_IN_FLIGHT: usize = 64;
+
+/// The heads in turns of their owners (workspaces, the operator), each owner's oldest first:
+/// however many channels one workspace has queued, another's head is among the first sent.
+fn in_turns(heads: Vec<deliveries::Head>) -> Vec<deliveries::Head> {
+    let mut owners: Vec<(String, std::collections::VecDeque<deliveries::Head>)> = Vec::new();
+    let mut index = std::collections::HashMap::new();
+    for h in heads {
+        let i = *index.entry(h.owner.clone()).or_insert_with(|| {
+            owners.push((h.owner.clone(), Default::default()));
+            owners.len() - 1
+        });
+        owners[i].1.push_back(h);
+    }
+    let mut out = Vec::new();
+    while !owners.is_empty() {
+        owners.retain_mut(|(_, queue)| match queue.pop_front() {
+            Some(h) => {
+                out.push(h);
+                true
+            }
+            None => false,
+        });
+    }
+    out
+}
+
 /// In-flight sends are given this long to finish when the server stops; what is still
 /// in flight then is retried after the restart (its lease runs out).
 const DRAIN: Duration = Duration::from_secs(15);
@@ -130,7 +158,11 @@ impl Worker {
         let window = self.settings.burst_window_ms as i64;
         let mut next: Option<i64> = None;
         let mut soonest = |t: i64| next = Some(next.map_or(t, |n: i64| n.min(t)));
-        for head in deliveries::heads(&self.store.pool).await? {
+        for head in in_turns(deliveries::heads(&self.store.pool).await?) {
+            if inflight.len() >= MAX_IN_FLIGHT {
+                // A send ending wakes the worker for the rest.
+                break;
+            }
             let due = match head.status.as_str() {
                 "sending" => head.lease_until.unwrap_or(0),
                 _ => head.due_at.max(head.created_at + window),

@@ -72,13 +72,19 @@ pub struct Head {
     pub due_at: i64,
     pub lease_until: Option<i64>,
     pub created_at: i64,
+    /// Whose subscription it serves: a workspace, or empty for the operator.
+    pub owner: String,
 }
 
-/// Every channel's head. Later deliveries of a channel wait behind it, so order holds.
+/// Every channel's head, oldest first. Later deliveries of a channel wait behind it, so
+/// order holds.
 pub async fn heads(pool: &SqlitePool) -> sqlx::Result<Vec<Head>> {
     sqlx::query_as(
-        "SELECT id, channel, status, due_at, lease_until, created_at FROM deliveries
-         WHERE id IN (SELECT MIN(id) FROM deliveries WHERE status IN ('pending', 'sending') GROUP BY channel)",
+        "SELECT d.id, d.channel, d.status, d.due_at, d.lease_until, d.created_at,
+                COALESCE(s.workspace, '') AS owner
+         FROM deliveries d LEFT JOIN subscriptions s ON s.id = d.subscription_id
+         WHERE d.id IN (SELECT MIN(id) FROM deliveries WHERE status IN ('pending', 'sending') GROUP BY channel)
+         ORDER BY d.id",
     )
     .fetch_all(pool)
     .await
