@@ -36,7 +36,7 @@ async fn run(args: Cli) -> anyhow::Result<()> {
     if let Command::Doctor = args.command {
         // Doctor reports a config that does not load, as its first check.
         let (report, ok) = cli::doctor::run(&args.config).await;
-        println!("{report}");
+        print(&report)?;
         return match ok {
             true => Ok(()),
             false => Err(anyhow::anyhow!("some checks failed")),
@@ -57,15 +57,16 @@ async fn run(args: Cli) -> anyhow::Result<()> {
                 .run_until_stopped(stop)
                 .await
         }
-        other => {
-            let out = cli::run(&settings, other).await?;
-            // A reader that stopped early (`| head`) is not an error.
-            use std::io::Write;
-            match writeln!(std::io::stdout().lock(), "{out}") {
-                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
-                _ => Ok(()),
-            }
-        }
+        other => print(&cli::run(&settings, other).await?),
+    }
+}
+
+/// Prints a command's output; a reader that stopped early (`| head`) is not an error.
+fn print(out: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    match writeln!(std::io::stdout().lock(), "{out}") {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 

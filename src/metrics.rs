@@ -65,7 +65,7 @@ impl Default for Metrics {
         );
         registry.register(
             "template_failures",
-            "User templates that failed and fell back to the built-in ones",
+            "Messages whose template (a user's or the operator's) failed, so that another was used",
             template_failures.clone(),
         );
         registry.register(

@@ -47,7 +47,10 @@ impl Settings {
         } else {
             anyhow::bail!("config file {} does not exist", path.display());
         };
-        Settings::layered(&file, &path.display().to_string(), std::env::vars())
+        // Variables that are not Unicode cannot be settings (and std::env::vars would panic).
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Settings::layered(&file, &path.display().to_string(), vars)
     }
 
     /// The settings from a config file's text and the environment's variables.

@@ -18,12 +18,6 @@ use tokio::sync::{OnceCell, Semaphore};
 /// Longest a message may take to render, every template tried included.
 const RENDER_LIMIT: Duration = Duration::from_secs(5);
 
-/// Threads for users' templates: all cores but one, at least one.
-fn user_threads() -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    cores.saturating_sub(1).max(1)
-}
-
 /// Parsed events and rendered messages kept for the channels still to send them.
 const KEPT: usize = 64;
 
@@ -57,6 +51,12 @@ impl<K: PartialEq, T> Recent<K, T> {
     }
 }
 
+impl<K, T> Recent<K, T> {
+    fn clear(&self) {
+        self.0.lock().expect("not poisoned").clear();
+    }
+}
+
 impl<K, T> Default for Recent<K, T> {
     fn default() -> Self {
         Recent(Mutex::default())
@@ -70,8 +70,7 @@ pub struct Renders {
     messages: Recent<Key, Rendered>,
     /// One permit per workspace whose templates are rendering.
     owners: Mutex<HashMap<String, Arc<Semaphore>>>,
-    /// Users' templates of all workspaces render on at most this many threads: one core is
-    /// always left to the server and the built-in templates.
+    /// Users' templates of all workspaces render on all cores but one (previews too).
     users: Arc<Semaphore>,
 }
 
@@ -83,8 +82,15 @@ impl Renders {
             events: Recent::default(),
             messages: Recent::default(),
             owners: Mutex::default(),
-            users: Arc::new(Semaphore::new(user_threads())),
+            users: crate::render::custom::shared_threads(),
         }
+    }
+
+    /// Forgets every event and message: once events are purged, SQLite may give their ids
+    /// to new ones.
+    pub fn forget(&self) {
+        self.events.clear();
+        self.messages.clear();
     }
 
     /// Stored event `id`, read and parsed (on a blocking thread: a body may be large); the
@@ -123,7 +129,7 @@ impl Renders {
             let done = self.render(event, platform, overrides).await;
             if let Ok((_, Some(note))) = &done {
                 self.metrics.template_failures.inc();
-                tracing::warn!(event = id, %note, "a user template failed");
+                tracing::warn!(event = id, %note, "a template failed and another was used");
             }
             done
         };
@@ -166,7 +172,8 @@ impl Renders {
             Ok(Err(e)) => Err(format!("rendering failed: {e}")),
             Err(_) => {
                 let renderer = self.renderer.clone();
-                let msg = tokio::task::spawn_blocking(move || renderer.render(&event, platform))
+                let fallback = move || renderer.render_noted(&event, platform);
+                let (msg, note) = tokio::task::spawn_blocking(fallback)
                     .await
                     .map_err(|e| format!("rendering failed: {e}"))?
                     .map_err(|e| format!("rendering failed: {e:#}"))?;
@@ -174,6 +181,7 @@ impl Renders {
                     "the templates took longer than {} s; the built-in one was used",
                     RENDER_LIMIT.as_secs()
                 );
+                let why = note.map_or(why.clone(), |n| format!("{why}; {n}"));
                 Ok((msg, Some(why)))
             }
         }

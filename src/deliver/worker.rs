@@ -141,11 +141,14 @@ impl Worker {
         let keep_ms = self.settings.retention_days as i64 * 86_400_000;
         match events::purge(&self.store.pool, now_ms() - keep_ms).await {
             Ok(0) => {}
-            Ok(n) => tracing::info!(
-                events = n,
-                days = self.settings.retention_days,
-                "old events purged"
-            ),
+            Ok(n) => {
+                self.renders.forget();
+                tracing::info!(
+                    events = n,
+                    days = self.settings.retention_days,
+                    "old events purged"
+                )
+            }
             Err(e) => tracing::warn!(error = %e, "old events could not be purged"),
         }
     }

@@ -65,6 +65,11 @@ impl Drop for Read {
 }
 
 impl Reserved {
+    /// The body has arrived: it may no longer be cut (its room is held until dropped).
+    pub fn arrived(&mut self) {
+        self.read = None;
+    }
+
     /// Resolves if the budget cut this body to make room for another (never otherwise).
     pub async fn cut(&self) {
         match &self.read {

@@ -68,7 +68,7 @@ async fn read_body(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| super::peer_key(c.0.ip()));
-    let reserved = state
+    let mut reserved = state
         .chat_bodies
         .reserve(peer.as_deref(), req.headers())
         .await?;
@@ -80,7 +80,9 @@ async fn read_body(
             _ = reserved.cut() => Err(()),
         }
     };
-    match tokio::time::timeout(BODY_TIMEOUT, read).await {
+    let read = tokio::time::timeout(BODY_TIMEOUT, read).await;
+    reserved.arrived();
+    match read {
         Ok(Err(())) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
             "the body stalled while others waited for room; send it at once",

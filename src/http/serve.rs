@@ -44,8 +44,8 @@ impl Open {
 
     /// Closes a connection to make room for a new one, and says whether it could. A client
     /// holding more than a quarter of the connections gives up its own: its oldest idle one,
-    /// else its oldest. Otherwise the oldest idle connection goes, or else the request that
-    /// has run longest, if past [`SLOW_MS`].
+    /// else its longest request if past [`SLOW_MS`]. Otherwise the oldest idle connection
+    /// goes, or else the request that has run longest, if past [`SLOW_MS`].
     fn make_room(&self, max: usize) -> bool {
         let now = self.now();
         let mut conns = self.conns.lock().expect("not poisoned");
@@ -59,10 +59,15 @@ impl Open {
             .filter(|(_, n)| *n > max / 4)
             .map(|(peer, _)| peer.to_string());
         let victim = match hog {
+            // Its idle connections, else its requests running past SLOW_MS (behind a proxy
+            // every client is the proxy: its fast requests are never cut).
             Some(peer) => {
                 let own = || conns.iter().filter(|(_, h)| *h.0 == *peer);
                 let idle = own().find(|(_, h)| since(h) == 0).map(|(id, _)| *id);
-                idle.or_else(|| own().next().map(|(id, _)| *id))
+                idle.or_else(|| {
+                    let (id, h) = own().min_by_key(|(_, h)| since(h))?;
+                    (now.saturating_sub(since(h)) >= SLOW_MS).then_some(*id)
+                })
             }
             None => {
                 let idle = conns.iter().find(|(_, h)| since(h) == 0).map(|(id, _)| *id);

@@ -130,7 +130,7 @@ async fn accept(
             "bad_content_type",
         ));
     }
-    let reserved = state
+    let mut reserved = state
         .bodies
         .reserve(Some(origin.as_str()), req.headers())
         .await
@@ -149,6 +149,7 @@ async fn accept(
             return Err(refuse(StatusCode::REQUEST_TIMEOUT, msg, "stalled"));
         }
     };
+    reserved.arrived();
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             refuse(

@@ -34,6 +34,17 @@ fn cpu_time() -> Duration {
     )
 }
 
+/// Users' templates, of all workspaces, render on at most this many threads at once: all
+/// cores but one (at least one), so the rest of the server always has a core.
+pub fn shared_threads() -> std::sync::Arc<tokio::sync::Semaphore> {
+    static SHARED: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::LazyLock::new(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cores.saturating_sub(1).max(1)))
+        });
+    SHARED.clone()
+}
+
 /// Bounds the renders on this thread until dropped: every output write and helper call
 /// checks the thread's CPU time, so a template cannot keep a thread busy past its budget.
 pub struct Budget(Option<Duration>);

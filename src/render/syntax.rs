@@ -21,7 +21,22 @@ fn unpaired(source: &str) -> Option<String> {
     let mut line = 1;
     while let Some(at) = rest.find("{{") {
         line += rest[..at].matches('\n').count();
-        let tag = rest[at + 2..].trim_start_matches(['~', '{']).trim_start();
+        let after = &rest[at + 2..];
+        // Comments and escaped tags open and close nothing.
+        let skip = if after.starts_with("!--") {
+            after.find("--}}").map(|e| e + 4)
+        } else if after.starts_with('!') || rest[..at].ends_with('\\') {
+            after.find("}}").map(|e| e + 2)
+        } else {
+            Some(0)
+        };
+        let Some(skip) = skip else { break };
+        if skip > 0 {
+            line += after[..skip].matches('\n').count();
+            rest = &after[skip..];
+            continue;
+        }
+        let tag = after.trim_start_matches(['~', '{']).trim_start();
         let name = |t: &str| {
             t.chars()
                 .take_while(|c| !c.is_whitespace() && !matches!(c, '}' | '~' | ')'))
@@ -72,5 +87,10 @@ mod tests {
         );
         assert_eq!(why("a\n{{/if}}"), "`{{/if}}` at line 2 closes no block");
         assert!(why("a\n{{repo.name").starts_with("a syntax error at line 2"));
+        // What a comment or an escape says is not a block.
+        assert_eq!(
+            why("{{!-- {{#if x}} --}}\n{{!{{#each}}}}\n\\{{#if}}\n{{#with a}}\n"),
+            "unclosed `{{#with}}` at line 4"
+        );
     }
 }

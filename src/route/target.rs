@@ -56,6 +56,29 @@ impl Target {
         Target::parse_noted(input).map(|(t, _)| t)
     }
 
+    /// A target as stored, by this herald or an earlier one, which accepted names that
+    /// [`Target::parse`] now refuses (a single word, `--`) or reads otherwise (a legacy
+    /// model): it keeps meaning exactly what it meant when it was stored.
+    pub fn parse_stored(stored: &str) -> Result<Target, TargetError> {
+        match Target::parse(stored) {
+            Ok(t) if t.to_string().eq_ignore_ascii_case(stored) => Ok(t),
+            other => {
+                let mut parts: Vec<&str> = stored.split('/').collect();
+                let kind = match parts.first().and_then(|p| RepoType::parse_known(p)) {
+                    Some(k) if parts.len() > 1 && parts[0].ends_with('s') => {
+                        parts.remove(0);
+                        k
+                    }
+                    _ => RepoType::model(),
+                };
+                match RepoName::parse(&parts.join("/")) {
+                    Ok(name) if !parts.contains(&"*") => Ok(Target::Repo { kind, name }),
+                    _ => other,
+                }
+            }
+        }
+    }
+
     /// Parses what a user typed or pasted; the note, when there is one, says what herald
     /// made of it (a legacy model's current name).
     pub fn parse_noted(input: &str) -> Result<(Target, Option<String>), TargetError> {
@@ -130,7 +153,7 @@ impl Target {
             [owner, name] if valid_owner(owner) && valid_name(name) => {
                 Ok((repo(format!("{owner}/{name}")), None))
             }
-            [_, _] => Err(refuse(
+            [_] | [_, _] => Err(refuse(
                 "is not a name the Hub allows (letters, digits, '-', '_' and '.', not at either end, no '--' or '..')",
             )),
             _ => Err(refuse("has too many parts")),
@@ -282,6 +305,25 @@ mod tests {
     }
 
     #[test]
+    fn what_an_earlier_herald_stored_keeps_its_meaning() {
+        for (stored, kind, name) in [
+            ("gpt2", "model", "gpt2"),
+            ("acme", "model", "acme"),
+            ("acme/bad--name", "model", "acme/bad--name"),
+            ("datasets/settings/x", "dataset", "settings/x"),
+            ("acme/llama", "model", "acme/llama"),
+        ] {
+            assert_eq!(
+                Target::parse_stored(stored),
+                Ok(repo(kind, name)),
+                "{stored}"
+            );
+        }
+        assert_eq!(Target::parse_stored("acme/*"), Target::parse("acme/*"));
+        assert!(Target::parse_stored("a b").is_err());
+    }
+
+    #[test]
     fn display_round_trips() {
         for s in [
             "acme/llama",
@@ -339,7 +381,8 @@ mod tests {
             ),
             ("acme/bad--name", "is not a name the Hub allows"),
             ("acme/-x", "is not a name the Hub allows"),
-            ("hf.co", "use owner/name"),
+            ("hf.co", "is not a name the Hub allows"),
+            ("llama.cpp", "is not a name the Hub allows"),
         ];
         for (input, want) in cases {
             let err = Target::parse(input).unwrap_err().to_string();

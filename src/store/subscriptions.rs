@@ -49,7 +49,7 @@ impl Row {
             |what: &str| format!("subscription #{} has a bad {what} in the database", self.id);
         Ok(Subscription {
             id: self.id,
-            target: Target::parse(&self.target).with_context(|| bad("target"))?,
+            target: Target::parse_stored(&self.target).with_context(|| bad("target"))?,
             scopes: self
                 .scopes
                 .split_whitespace()

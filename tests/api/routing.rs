@@ -204,3 +204,42 @@ async fn a_subscription_made_while_serving_applies_to_the_very_next_event() {
     let third: serde_json::Value = app.post_webhook(&body).await.json().await.unwrap();
     assert_eq!(third["deliveries"], 0);
 }
+
+#[tokio::test]
+async fn subscriptions_stored_by_an_earlier_herald_still_load_and_route() {
+    use herald::route::{Channel, Target};
+    use herald::store::subscriptions::{add, NewSubscription};
+    let app = spawn_app().await;
+    // Names today's parser refuses or reads otherwise, as an earlier herald stored them.
+    for (i, name) in ["acme", "gpt2", "acme/bad--name"].iter().enumerate() {
+        let new = NewSubscription {
+            target: Target::parse_stored(name).unwrap(),
+            scopes: vec![],
+            channel: Channel::parse(&format!("console:old{i}")).unwrap(),
+            workspace: None,
+            source: "cli".into(),
+            created_by: "an earlier herald".into(),
+            threads: Default::default(),
+        };
+        let mut conn = app.store.pool.acquire().await.unwrap();
+        add(&mut conn, &new, 0).await.unwrap();
+    }
+    let list = herald::cli::run(
+        &app.settings,
+        herald::cli::Command::Subscriptions { json: false },
+    )
+    .await
+    .unwrap();
+    assert!(
+        list.contains("the model gpt2 ") && list.contains("the model acme "),
+        "{list}"
+    );
+    let got = channels_for(&app, repo_event("model", "gpt2", "repo.content", "update")).await;
+    assert_eq!(got, ["console:old1"]);
+    let got = channels_for(
+        &app,
+        repo_event("model", "acme/bad--name", "repo", "create"),
+    )
+    .await;
+    assert_eq!(got, ["console:old2"]);
+}

@@ -93,13 +93,22 @@ fn show_message(p: Platform, msg: &Message) -> String {
 /// Renders `source` against the real sample of its scope on every platform, so that a
 /// template that works in Slack but breaks in Discord is caught before it is saved; and
 /// against the largest event a template can see, so that none can blow up later.
-/// It runs on a blocking thread, like every render of a user's template.
+/// It runs on one of the blocking threads every render of a user's template shares.
 async fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result<String, String> {
     let (renderer, source, name) = (chat.renderer.clone(), source.to_string(), name.to_string());
     let platform = actor.platform;
-    tokio::task::spawn_blocking(move || try_preview(&renderer, platform, &source, &name))
+    // On the threads every user template shares, so previews cannot take every core.
+    let turn = crate::render::custom::shared_threads()
+        .acquire_owned()
         .await
-        .map_err(internal)?
+        .map_err(internal)?;
+    tokio::task::spawn_blocking(move || {
+        let done = try_preview(&renderer, platform, &source, &name);
+        drop(turn);
+        done
+    })
+    .await
+    .map_err(internal)?
 }
 
 fn try_preview(

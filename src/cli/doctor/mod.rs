@@ -116,7 +116,7 @@ async fn database(url: &str) -> Result<(Vec<Check>, Vec<Subscription>), Check> {
         .map_err(|e| Check::fail(format!("database: cannot open {shown}: {e}")))?;
     let applied = crate::store::Store::applied(&pool)
         .await
-        .unwrap_or_default();
+        .map_err(|e| Check::fail(format!("database: cannot read {shown}'s migrations: {e}")))?;
     let known: Vec<i64> = MIGRATOR.iter().map(|m| m.version).collect();
     let missing = known.iter().filter(|v| !applied.contains(v)).count();
     let newer = applied.iter().filter(|v| !known.contains(v)).count();
@@ -130,8 +130,15 @@ async fn database(url: &str) -> Result<(Vec<Check>, Vec<Subscription>), Check> {
             known.len()
         )),
     });
-    let subs = subscriptions::list(&pool).await.unwrap_or_default();
-    Ok((checks, subs))
+    match subscriptions::list(&pool).await {
+        Ok(subs) => Ok((checks, subs)),
+        Err(e) => {
+            checks.push(Check::fail(format!(
+                "database: the subscriptions cannot be read ({e:#}), so no channel was checked"
+            )));
+            Ok((checks, Vec::new()))
+        }
+    }
 }
 
 fn secret(settings: &Settings) -> Check {
