@@ -45,7 +45,7 @@ pub struct Worker {
 }
 
 /// Sends in flight at once, at most: the rest wait for the next round, in their turn.
-const MAX_IN_FLIGHT: usize = 64;
+const MAX_IN_FLIGHT: usize = 32;
 
 /// The heads in turns of their owners (workspaces, the operator), each owner's oldest first:
 /// however many channels one workspace has queued, another's head is among the first sent.
