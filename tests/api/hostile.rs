@@ -210,11 +210,13 @@ async fn metrics_count_events_by_format_scope_and_outcome() {
     app.subscribe("*", "console:ops", &[]).await;
     let id = event_id(app.post_webhook(&fixture(V3)).await).await;
     app.settled(id).await;
-    event_id(
+    // Both events reach the console: settle both, so the count cannot race a send.
+    let legacy = event_id(
         app.post_webhook(&fixture("hf/v0-legacy-add-model.json"))
             .await,
     )
     .await;
+    app.settled(legacy).await;
     app.post_webhook(b"{").await;
     app.post_webhook_with(&fixture(V3), |r| r.header("X-Webhook-Secret", "nope"))
         .await;
@@ -230,7 +232,7 @@ async fn metrics_count_events_by_format_scope_and_outcome() {
         r#"herald_events_total{format="legacy",scope="repo",outcome="accepted"} 1"#,
         r#"herald_events_total{format="unknown",scope="unknown",outcome="bad_payload"} 1"#,
         r#"herald_events_total{format="unknown",scope="unknown",outcome="wrong_secret"} 1"#,
-        r#"herald_deliveries_total{platform="console",outcome="sent"} 1"#,
+        r#"herald_deliveries_total{platform="console",outcome="sent"} 2"#,
         "herald_queue_depth ",
         "herald_template_failures_total 0",
     ] {
