@@ -8,8 +8,9 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::Value;
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,7 +118,7 @@ fn plausible(headers: &HeaderMap, sig: &str, ts: &str, max_skew_s: u64) -> Resul
 pub async fn discord(
     State(state): State<Arc<AppState>>,
     req: Request,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<discord::Answer>, ApiError> {
     let verifier = state.discord_verifier.as_ref().ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -137,28 +138,27 @@ pub async fn discord(
     if !discord::verify(verifier, sig, ts, &body, now_s(), skew) {
         return Err(bad_signature());
     }
-    let json: Value = serde_json::from_slice(&body).map_err(|e| {
+    let interaction: discord::Interaction = serde_json::from_slice(&body).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            format!("body is not valid JSON: {e}"),
+            format!("body is not a Discord interaction: {e}"),
         )
     })?;
     // The interaction's id (Discord gives each its own), or else the signature.
-    let key = match &json["id"] {
-        Value::String(id) => format!("discord:{id}"),
-        Value::Number(id) => format!("discord:{id}"),
-        _ => format!("discord-signature:{}", sig.to_ascii_lowercase()),
+    let key = match interaction.id {
+        Some(id) => format!("discord:{id}"),
+        None => format!("discord-signature:{}", sig.to_ascii_lowercase()),
     };
     once(&state, key, ts).await?;
-    let (answer, follow) = discord::handle(&state.chat, &json).await;
+    let (answer, follow) = discord::handle(&state.chat, &interaction).await;
     if let Some(f) = follow {
         tokio::spawn(discord::follow_up(state.chat.clone(), f));
     }
     Ok(Json(answer))
 }
 
-/// Checks Slack's signature (and that the request is not a replay), and decodes the form.
-async fn slack_form(state: &AppState, req: Request) -> Result<HashMap<String, String>, ApiError> {
+/// Checks Slack's signature (and that the request is not a replay): the signed body.
+async fn slack_body(state: &AppState, req: Request) -> Result<Bytes, ApiError> {
     let secret = &state.chat.settings.slack.signing_secret;
     if secret.is_empty() {
         return Err(ApiError::new(
@@ -181,7 +181,17 @@ async fn slack_form(state: &AppState, req: Request) -> Result<HashMap<String, St
     }
     // Hex is read in either case: the key must not tell `AB` from `ab`.
     once(state, format!("slack:{}", sig.to_ascii_lowercase()), ts).await?;
-    Ok(url::form_urlencoded::parse(&body).into_owned().collect())
+    Ok(body)
+}
+
+/// The form's fields a handler needs; a missing one is named.
+fn form<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_urlencoded::from_bytes(body).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("body is not Slack's form: {e}"),
+        )
+    })
 }
 
 /// `POST /slack/commands`
@@ -189,11 +199,19 @@ pub async fn slack_commands(
     State(state): State<Arc<AppState>>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let form = slack_form(&state, req).await?;
-    if form.get("ssl_check").is_some_and(|v| v == "1") {
+    let body = slack_body(&state, req).await?;
+    let probe: slack::Probe = form(&body)?;
+    if probe.ssl_check.as_deref() == Some("1") {
         return Ok(Json(Value::Null));
     }
-    Ok(Json(slack::command(&state.chat, &form).await))
+    let command: slack::SlashCommand = form(&body)?;
+    Ok(Json(slack::command(&state.chat, &command).await))
+}
+
+/// `payload=<json>`
+#[derive(Deserialize)]
+struct InteractionForm {
+    payload: String,
 }
 
 /// `POST /slack/interactions`
@@ -201,15 +219,12 @@ pub async fn slack_interactions(
     State(state): State<Arc<AppState>>,
     req: Request,
 ) -> Result<Json<Value>, ApiError> {
-    let form = slack_form(&state, req).await?;
-    let payload: Value = form
-        .get("payload")
-        .and_then(|p| serde_json::from_str(p).ok())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "expected a form field payload holding JSON",
-            )
-        })?;
-    Ok(Json(slack::interaction(&state.chat, &payload).await))
+    let form: InteractionForm = form(&slack_body(&state, req).await?)?;
+    let interaction: slack::Interaction = serde_json::from_str(&form.payload).map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            format!("payload is not a Slack interaction: {e}"),
+        )
+    })?;
+    Ok(Json(slack::interaction(&state.chat, &interaction).await))
 }

@@ -23,6 +23,36 @@ async fn a_ping_is_answered_with_a_pong() {
 }
 
 #[tokio::test]
+async fn a_command_with_only_the_fields_discord_always_sends_is_read_and_a_malformed_one_is_named()
+{
+    let app = spawn_app().await;
+    // No guild, no member, no locale or entitlements: still an interaction herald can answer.
+    let minimal = fixture_json(
+        "discord/interaction_application_command_minimal_discord-interactions-js_test.json",
+    );
+    let a = answer(&app, &minimal).await;
+    assert_eq!(a["type"], 4, "{a}");
+    assert!(
+        a["data"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("in servers"),
+        "{a}"
+    );
+    let mut no_user = interaction(MANAGE_GUILD, command("list"));
+    no_user["member"].as_object_mut().unwrap().remove("user");
+    let resp = app.discord(&no_user).await;
+    assert_eq!(resp.status(), 400);
+    let error = resp.json::<Value>().await.unwrap()["error"].to_string();
+    assert!(error.contains("missing field `user`"), "{error}");
+    let mut wrong_type = interaction(MANAGE_GUILD, command("list"));
+    wrong_type["type"] = json!("command");
+    assert_eq!(app.discord(&wrong_type).await.status(), 400);
+    let listed = answer(&app, &interaction(MANAGE_GUILD, command("list"))).await;
+    assert_eq!(listed["type"], 4, "the next command is answered: {listed}");
+}
+
+#[tokio::test]
 async fn bad_missing_or_stale_signatures_are_a_401() {
     let app = spawn_app().await;
     let ping = fixture_json("discord/interaction_ping_discord-interactions-js_test.json");
@@ -425,16 +455,13 @@ async fn a_template_that_fails_at_send_time_falls_back_and_the_event_is_still_de
 async fn test_posts_a_sample_here_and_follows_up_with_the_outcome() {
     let app = spawn_app().await;
     let a = answer(&app, &interaction(MANAGE_GUILD, command("test"))).await;
-    assert_eq!(
-        a,
-        json!({ "type": 5, "data": { "flags": 64 } }),
-        "deferred, ephemeral"
-    );
+    assert_eq!(a["type"], 5, "deferred: {a}");
+    assert_eq!(a["data"]["flags"], 64, "ephemeral: {a}");
     let edit = app.discord.wait_at("/messages/@original").await;
     assert_eq!(edit.method, "PATCH");
     assert_eq!(
         edit.path,
-        "/api/v10/webhooks/app-1/A_UNIQUE_TOKEN/messages/@original"
+        "/api/v10/webhooks/1111111111111111111/A_UNIQUE_TOKEN/messages/@original"
     );
     assert!(
         edit.body["content"]
@@ -483,7 +510,7 @@ async fn register_commands_puts_the_herald_command_with_manage_server_by_default
     assert_eq!(put.method, "PUT");
     assert_eq!(
         put.path,
-        format!("/api/v10/applications/app-1/guilds/{GUILD}/commands")
+        format!("/api/v10/applications/1111111111111111111/guilds/{GUILD}/commands")
     );
     assert_eq!(put.headers["authorization"], "Bot discord-test-token");
     let c = &put.body[0];

@@ -468,7 +468,7 @@ pub fn test_settings(dir: &Path, discord: &FakeApi, slack: &FakeApi) -> Settings
     s.discord.api_base = discord.base.clone();
     s.slack.bot_token = "xoxb-test-token".into();
     s.slack.signing_secret = SLACK_SIGNING_SECRET.into();
-    s.discord.application_id = "app-1".into();
+    s.discord.application_id = "1111111111111111111".into();
     s.discord.public_key = hex::encode(discord_key().verifying_key().to_bytes());
     s.slack.api_base = slack.base.clone();
     s.templates.dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("templates");
@@ -702,7 +702,7 @@ pub fn interaction(permissions: &str, sub: Value) -> Value {
     body["id"] = json!(unique_id());
     body["guild_id"] = json!(GUILD);
     body["channel_id"] = json!(GUILD_CHANNEL);
-    body["application_id"] = json!("app-1");
+    body["application_id"] = json!("1111111111111111111");
     body["member"]["permissions"] = json!(permissions);
     body["data"] =
         json!({ "type": 1, "name": "herald", "id": "771825006014889984", "options": [sub] });

@@ -252,6 +252,49 @@ async fn a_hostile_submission_is_shown_its_error_in_the_modal_and_nothing_is_sav
 }
 
 #[tokio::test]
+async fn a_form_missing_what_herald_needs_is_named_and_nothing_changes() {
+    let app = app_with_admin().await;
+    let form = format!(
+        "channel_id=C0123ABCDEF&user_id={ADMIN}&command=%2Fherald&text=subscribe+acme%2F%2A"
+    );
+    let resp = app.slack_signed("/slack/commands", &form, now_s()).await;
+    assert_eq!(resp.status(), 400);
+    let error = resp.json::<Value>().await.unwrap()["error"].to_string();
+    assert!(error.contains("team_id"), "{error}");
+    let listed = app.slack_command(ADMIN, "list").await;
+    assert!(!text(&listed).contains("acme/*"), "{listed}");
+
+    let mut empty = submission("unused");
+    empty["view"]["state"]["values"] = json!({});
+    let done = app.slack_interaction(&empty).await;
+    assert_eq!(done["response_action"], "errors", "{done}");
+    assert!(done["errors"]["template"]
+        .as_str()
+        .unwrap()
+        .contains("no template text"));
+    let mut foreign = submission("{{discussion.title}}");
+    foreign["view"]["private_metadata"] = json!("This is for you!");
+    let done = app.slack_interaction(&foreign).await;
+    assert!(done["errors"]["template"]
+        .as_str()
+        .unwrap()
+        .contains("not opened by herald"));
+    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", 0, "discussion")
+        .await
+        .unwrap();
+    assert!(saved.is_none());
+
+    let other = app
+        .slack_interaction(&json!({ "type": "block_actions", "actions": [] }))
+        .await;
+    assert_eq!(
+        other,
+        json!({}),
+        "another kind of interaction is acknowledged and ignored"
+    );
+}
+
+#[tokio::test]
 async fn test_answers_at_once_and_reports_the_outcome_to_the_response_url() {
     let app = app_with_admin().await;
     let a = app.slack_command(ADMIN, "test").await;

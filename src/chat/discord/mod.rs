@@ -1,17 +1,26 @@
-//! Discord over HTTP interactions: verify, turn the interaction into a [`Command`], answer.
+//! Discord over HTTP interactions: verify, turn the interaction into a [`Command`], answer
+//! with serenity's builders.
 
 mod definition;
+mod payload;
 pub use definition::command_definition;
+pub use payload::Interaction;
 
 use super::{Actor, Chat, Command, Reply, TemplateAction};
 use crate::render::limits::cut;
 use crate::route::{Channel, Platform};
 use crate::store::subscriptions;
-use serde_json::{json, Value};
+use payload::{Data, Opt};
+use serde::Serialize;
+use serenity::builder::{
+    AutocompleteChoice, CreateActionRow, CreateAllowedMentions, CreateAutocompleteResponse,
+    CreateInputText, CreateInteractionResponse, CreateInteractionResponseMessage, CreateModal,
+    EditInteractionResponse,
+};
 use serenity::interactions_endpoint::Verifier;
-use serenity::model::permissions::Permissions;
+use serenity::model::application::{InputTextStyle, InteractionType};
+use serenity::model::Permissions;
 
-const EPHEMERAL: u64 = 1 << 6;
 const MODAL_PREFIX: &str = "herald:template:";
 
 /// Checks the Ed25519 signature, and that the timestamp is recent (Discord sets no window;
@@ -28,26 +37,41 @@ pub fn verify(
     fresh && verifier.verify(signature, timestamp, body).is_ok()
 }
 
-/// The answer to one verified interaction body, and what to do after answering.
-pub async fn handle(chat: &Chat, body: &Value) -> (Value, Option<FollowUp>) {
-    let kind = body["type"].as_u64().unwrap_or(0);
-    if kind == 1 {
-        return (json!({ "type": 1 }), None);
+/// The HTTP answer to an interaction.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// `{"type": 1}`, as Discord documents it (serenity's adds `"data": null`).
+    Pong {
+        r#type: u8,
+    },
+    Respond(Box<CreateInteractionResponse>),
+}
+
+fn respond_with(r: CreateInteractionResponse) -> Answer {
+    Answer::Respond(Box::new(r))
+}
+
+/// The answer to one verified interaction, and what to do after answering.
+pub async fn handle(chat: &Chat, interaction: &Interaction) -> (Answer, Option<FollowUp>) {
+    if interaction.kind == InteractionType::Ping {
+        return (Answer::Pong { r#type: 1 }, None);
     }
-    let Some(actor) = actor(body) else {
+    let Some(actor) = actor(interaction) else {
         return (
             message("herald works in servers, not in direct messages."),
             None,
         );
     };
-    match kind {
-        2 => match command(&body["data"]) {
-            Ok(cmd) => respond(chat, &actor, cmd, body).await,
-            Err(e) => (message(&e), None),
+    let data = &interaction.data;
+    match interaction.kind {
+        InteractionType::Command => match command(data) {
+            Ok(cmd) => respond(chat, &actor, cmd, interaction).await,
+            Err(e) => (message(e), None),
         },
-        4 => (autocomplete(chat, &actor, &body["data"]).await, None),
-        5 => match modal_command(&body["data"]) {
-            Some(cmd) => respond(chat, &actor, cmd, body).await,
+        InteractionType::Autocomplete => (autocomplete(chat, &actor, data).await, None),
+        InteractionType::Modal => match modal_command(data) {
+            Some(cmd) => respond(chat, &actor, cmd, interaction).await,
             None => (message("That form is not herald's."), None),
         },
         _ => (
@@ -67,8 +91,8 @@ async fn respond(
     chat: &Chat,
     actor: &Actor,
     cmd: Command,
-    body: &Value,
-) -> (Value, Option<FollowUp>) {
+    interaction: &Interaction,
+) -> (Answer, Option<FollowUp>) {
     let reply = match chat.execute(actor, cmd).await {
         Ok(r) => r,
         Err(e) => return (message(&e), None),
@@ -84,15 +108,16 @@ async fn respond(
             text: _,
             delivery_id,
         } => {
-            let app = body["application_id"]
-                .as_str()
-                .filter(|a| !a.is_empty())
-                .unwrap_or(&chat.settings.discord.application_id);
-            let token = body["token"].as_str().unwrap_or_default();
+            let app = match interaction.application_id {
+                Some(id) => id.to_string(),
+                None => chat.settings.discord.application_id.clone(),
+            };
+            let token = &interaction.token;
             let base = chat.settings.discord.api_base.trim_end_matches('/');
             let url = format!("{base}/api/v10/webhooks/{app}/{token}/messages/@original");
+            let defer = CreateInteractionResponseMessage::new().ephemeral(true);
             (
-                json!({ "type": 5, "data": { "flags": EPHEMERAL } }),
+                respond_with(CreateInteractionResponse::Defer(defer)),
                 Some(FollowUp { url, delivery_id }),
             )
         }
@@ -102,122 +127,99 @@ async fn respond(
 /// Waits (up to two minutes) for the delivery to settle and says how it went.
 pub async fn follow_up(chat: Chat, f: FollowUp) {
     let text = super::settled_text(&chat, f.delivery_id).await;
-    let body = json!({ "content": cut(Platform::Discord, &text, 2000), "allowed_mentions": { "parse": [] } });
+    let body = EditInteractionResponse::new()
+        .content(cut(Platform::Discord, &text, 2000))
+        .allowed_mentions(CreateAllowedMentions::new());
     let sent = chat.http.patch(&f.url).json(&body).send().await;
     if let Err(e) = sent.and_then(|r| r.error_for_status()) {
-        tracing::warn!(error = %e, "could not edit the Discord interaction answer");
+        tracing::warn!(error = %e.without_url(), "could not edit the Discord interaction answer");
     }
 }
 
 /// An ephemeral answer that pings nobody.
-fn message(text: &str) -> Value {
-    json!({
-        "type": 4,
-        "data": {
-            "content": cut(Platform::Discord, text, 2000),
-            "flags": EPHEMERAL,
-            "allowed_mentions": { "parse": [] }
-        }
-    })
+fn message(text: &str) -> Answer {
+    let answer = CreateInteractionResponseMessage::new()
+        .content(cut(Platform::Discord, text, 2000))
+        .ephemeral(true)
+        .allowed_mentions(CreateAllowedMentions::new());
+    respond_with(CreateInteractionResponse::Message(answer))
 }
 
-fn editor(scope: &str, subscription: Option<i64>, current: &str) -> Value {
+fn editor(scope: &str, subscription: Option<i64>, current: &str) -> Answer {
     let title = match subscription {
         Some(id) => format!("Template {scope} of #{id}"),
         None => format!("Template for {scope}"),
     };
-    json!({
-        "type": 9,
-        "data": {
-            "custom_id": format!("{MODAL_PREFIX}{scope}:{}", subscription.unwrap_or(0)),
-            "title": cut(Platform::Console, &title, 45),
-            "components": [{
-                "type": 1,
-                "components": [{
-                    "type": 4, "custom_id": "body", "style": 2, "label": "Handlebars template",
-                    "value": current, "min_length": 1, "max_length": crate::render::custom::MAX_LEN, "required": true
-                }]
-            }]
-        }
-    })
+    let input = CreateInputText::new(InputTextStyle::Paragraph, "Handlebars template", "body")
+        .value(current)
+        .min_length(1)
+        .max_length(crate::render::custom::MAX_LEN as u16)
+        .required(true);
+    let modal = CreateModal::new(
+        format!("{MODAL_PREFIX}{scope}:{}", subscription.unwrap_or(0)),
+        cut(Platform::Console, &title, 45),
+    )
+    .components(vec![CreateActionRow::InputText(input)]);
+    respond_with(CreateInteractionResponse::Modal(modal))
 }
 
-fn actor(body: &Value) -> Option<Actor> {
-    let guild = body["guild_id"].as_str()?;
-    let member = &body["member"];
-    let perms: u64 = member["permissions"]
-        .as_str()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(0);
-    let admin = perms & (Permissions::ADMINISTRATOR.bits() | Permissions::MANAGE_GUILD.bits()) != 0;
+fn actor(interaction: &Interaction) -> Option<Actor> {
+    let guild = interaction.guild_id?;
+    let member = interaction.member.as_ref()?;
+    let admin = member
+        .permissions
+        .intersects(Permissions::ADMINISTRATOR | Permissions::MANAGE_GUILD);
     Some(Actor {
         platform: Platform::Discord,
         workspace: Some(format!("discord:{guild}")),
-        channel: body["channel_id"]
-            .as_str()
+        channel: interaction
+            .channel_id
             .and_then(|c| Channel::parse(&format!("discord:{c}")).ok()),
-        user: format!(
-            "discord:{}",
-            member["user"]["id"].as_str().unwrap_or("unknown")
-        ),
+        user: format!("discord:{}", member.user.id),
         admin,
-        // Discord resolves a channel option only to a channel of the guild.
-        vouched: body["data"]["resolved"]["channels"]
-            .as_object()
-            .map(|c| c.keys().cloned().collect())
-            .unwrap_or_default(),
-    })
-}
-
-/// The value of a named option among `options`.
-fn opt<'a>(options: &'a Value, name: &str) -> Option<&'a Value> {
-    options
-        .as_array()?
-        .iter()
-        .find(|o| o["name"] == name)
-        .map(|o| &o["value"])
-}
-
-fn opt_str(options: &Value, name: &str) -> Option<String> {
-    opt(options, name).and_then(|v| match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        _ => None,
+        vouched: interaction
+            .data
+            .resolved
+            .channels
+            .keys()
+            .map(|c| c.to_string())
+            .collect(),
     })
 }
 
 /// `/herald <sub> [options]` or `/herald template <action> [options]` as a [`Command`].
-fn command(data: &Value) -> Result<Command, String> {
-    let top = &data["options"][0];
-    let name = top["name"].as_str().unwrap_or_default();
-    let o = &top["options"];
-    let flag = |n: &str| opt(o, n).and_then(Value::as_bool).unwrap_or(false);
-    Ok(match name {
+fn command(data: &Data) -> Result<Command, &'static str> {
+    let Some(top) = Opt::sub(&data.options) else {
+        return Ok(Command::Help);
+    };
+    let o = &top.options;
+    Ok(match top.name.as_str() {
         "subscribe" => Command::Subscribe {
-            target: opt_str(o, "target").ok_or("subscribe needs a target")?,
-            scopes: opt_str(o, "scope").into_iter().collect(),
-            channel: opt_str(o, "channel"),
-            threads: opt_str(o, "threads"),
+            target: Opt::text(o, "target").ok_or("subscribe needs a target")?,
+            scopes: Opt::text(o, "scope").into_iter().collect(),
+            channel: Opt::text(o, "channel"),
+            threads: Opt::text(o, "threads"),
         },
         "unsubscribe" => Command::Unsubscribe {
-            what: opt_str(o, "subscription").ok_or("unsubscribe needs a subscription")?,
+            what: Opt::text(o, "subscription").ok_or("unsubscribe needs a subscription")?,
         },
         "list" => Command::List {
-            everywhere: flag("all"),
-            page: opt(o, "page").and_then(Value::as_u64).unwrap_or(1) as usize,
+            everywhere: Opt::flag(o, "all"),
+            page: Opt::int(o, "page")
+                .and_then(|p| usize::try_from(p).ok())
+                .unwrap_or(1),
         },
         "template" => {
-            let action = &o[0];
-            let ao = &action["options"];
+            let action = Opt::sub(o).ok_or("template needs show, edit, preview or reset")?;
             Command::Template {
-                action: TemplateAction::parse(action["name"].as_str().unwrap_or_default())
+                action: TemplateAction::parse(&action.name)
                     .ok_or("template needs show, edit, preview or reset")?,
-                scope: opt_str(ao, "scope").ok_or("template needs a scope")?,
-                subscription: opt(ao, "subscription").and_then(Value::as_i64),
+                scope: Opt::text(&action.options, "scope").ok_or("template needs a scope")?,
+                subscription: Opt::int(&action.options, "subscription"),
             }
         }
         "setup" => Command::Setup {
-            rotate: flag("rotate"),
+            rotate: Opt::flag(o, "rotate"),
         },
         "test" => Command::Test,
         _ => Command::Help,
@@ -225,33 +227,22 @@ fn command(data: &Value) -> Result<Command, String> {
 }
 
 /// The submitted template editor, in either layout (an action row, or a label around the input).
-fn modal_command(data: &Value) -> Option<Command> {
-    let rest = data["custom_id"].as_str()?.strip_prefix(MODAL_PREFIX)?;
+fn modal_command(data: &Data) -> Option<Command> {
+    let rest = data.custom_id.as_deref()?.strip_prefix(MODAL_PREFIX)?;
     let (scope, sub) = rest.rsplit_once(':')?;
     let sub: i64 = sub.parse().ok()?;
-    let body = data["components"].as_array()?.iter().find_map(|row| {
-        let inner = row["components"]
-            .as_array()
-            .cloned()
-            .unwrap_or_else(|| vec![row["component"].clone()]);
-        inner
-            .iter()
-            .find(|c| c["custom_id"] == "body")
-            .and_then(|c| c["value"].as_str().map(str::to_string))
-    })?;
     Some(Command::SaveTemplate {
         scope: scope.to_string(),
         subscription: (sub != 0).then_some(sub),
-        body,
+        body: data.input("body")?.to_string(),
     })
 }
 
 /// Suggests this channel's subscriptions (then the server's) for `unsubscribe`.
-async fn autocomplete(chat: &Chat, actor: &Actor, data: &Value) -> Value {
-    let typed = data["options"][0]["options"]
-        .as_array()
-        .and_then(|os| os.iter().find(|o| o["focused"] == true))
-        .and_then(|o| o["value"].as_str())
+async fn autocomplete(chat: &Chat, actor: &Actor, data: &Data) -> Answer {
+    let typed = Opt::sub(&data.options)
+        .and_then(|sub| sub.options.iter().find(|o| o.focused))
+        .and_then(|o| o.value.as_ref()?.text())
         .unwrap_or_default()
         .to_ascii_lowercase();
     let subs = subscriptions::list_for(&chat.store.pool, actor.workspace.as_deref())
@@ -267,10 +258,14 @@ async fn autocomplete(chat: &Chat, actor: &Actor, data: &Value) -> Value {
         })
         .collect();
     subs.sort_by_key(|s| (actor.channel.as_ref() != Some(&s.channel), s.id));
-    let choices: Vec<Value> = subs
+    let choices = subs
         .iter()
         .take(25)
-        .map(|s| json!({ "name": cut(Platform::Console, &format!("#{} {} → {}", s.id, s.target, s.channel), 100), "value": s.id.to_string() }))
+        .map(|s| {
+            let name = format!("#{} {} → {}", s.id, s.target, s.channel);
+            AutocompleteChoice::new(cut(Platform::Console, &name, 100), s.id.to_string())
+        })
         .collect();
-    json!({ "type": 8, "data": { "choices": choices } })
+    let answer = CreateAutocompleteResponse::new().set_choices(choices);
+    respond_with(CreateInteractionResponse::Autocomplete(answer))
 }

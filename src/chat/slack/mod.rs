@@ -1,11 +1,14 @@
 //! Slack: signed slash commands (`/herald ...`) and the template editor modal.
 
+mod payload;
+pub use payload::{Interaction, Probe, SlashCommand};
+
 use super::{command, Actor, Chat, Command, Reply};
 use crate::route::{Channel, Platform};
 use hmac::{Hmac, Mac};
+use payload::Meta;
 use serde_json::{json, Value};
 use sha2::Sha256;
-use std::collections::HashMap;
 
 const CALLBACK: &str = "herald_template";
 
@@ -45,18 +48,17 @@ fn changes(cmd: &Command) -> bool {
     )
 }
 
-/// Answers a slash command (form fields already parsed). The answer is the HTTP body.
-pub async fn command(chat: &Chat, form: &HashMap<String, String>) -> Value {
-    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
-    let cmd = match command::parse(field("text")) {
+/// Answers a slash command. The answer is the HTTP body.
+pub async fn command(chat: &Chat, form: &SlashCommand) -> Value {
+    let cmd = match command::parse(&form.text) {
         Ok(c) => c,
         Err(e) => return ephemeral(&escape(&e)),
     };
     let actor = actor(
         chat,
-        field("team_id"),
-        field("user_id"),
-        Some(field("channel_id")),
+        &form.team_id,
+        &form.user_id,
+        form.channel_id.as_deref(),
         changes(&cmd),
     )
     .await;
@@ -67,12 +69,12 @@ pub async fn command(chat: &Chat, form: &HashMap<String, String>) -> Value {
             scope,
             subscription,
             current,
-        }) => match open_editor(chat, field("trigger_id"), &scope, subscription, &current).await {
+        }) => match open_editor(chat, &form.trigger_id, &scope, subscription, &current).await {
             Ok(()) => json!({}),
             Err(e) => ephemeral(&format!("Could not open the editor: {}", escape(&e))),
         },
         Ok(Reply::Sending { text, delivery_id }) => {
-            let url = field("response_url").to_string();
+            let url = form.response_url.clone();
             if trusted_response_url(chat, &url) {
                 let chat = chat.clone();
                 tokio::spawn(async move {
@@ -90,37 +92,35 @@ pub async fn command(chat: &Chat, form: &HashMap<String, String>) -> Value {
     }
 }
 
-/// Answers an interaction (`payload=` form field): the template editor's submission.
-pub async fn interaction(chat: &Chat, payload: &Value) -> Value {
-    if payload["type"] != "view_submission" || payload["view"]["callback_id"] != CALLBACK {
+/// Answers an interaction: the template editor's submission.
+pub async fn interaction(chat: &Chat, interaction: &Interaction) -> Value {
+    let Interaction::ViewSubmission(form) = interaction else {
+        return json!({});
+    };
+    if form.view.callback_id != CALLBACK {
         return json!({});
     }
-    let meta: Value =
-        serde_json::from_str(payload["view"]["private_metadata"].as_str().unwrap_or("{}"))
-            .unwrap_or_default();
-    let body = payload["view"]["state"]["values"]["template"]["body"]["value"]
-        .as_str()
-        .unwrap_or_default();
-    let team = payload["team"]["id"]
-        .as_str()
-        .or(payload["user"]["team_id"].as_str())
-        .unwrap_or_default();
-    let actor = actor(
-        chat,
-        team,
-        payload["user"]["id"].as_str().unwrap_or_default(),
-        None,
-        true,
-    )
-    .await;
+    let refuse = |e: &str| json!({ "response_action": "errors", "errors": { "template": e } });
+    let Ok(meta) = serde_json::from_str::<Meta>(&form.view.private_metadata) else {
+        return refuse(
+            "This form was not opened by herald; open it again with /herald template edit.",
+        );
+    };
+    let Some(body) = form.input("template", "body") else {
+        return refuse("The form carried no template text; write one and save again.");
+    };
+    let Some(team) = form.team() else {
+        return refuse("Slack did not say which workspace this is; try again.");
+    };
+    let actor = actor(chat, team, &form.user.id, None, true).await;
     let cmd = Command::SaveTemplate {
-        scope: meta["scope"].as_str().unwrap_or_default().to_string(),
-        subscription: meta["subscription"].as_i64(),
+        scope: meta.scope,
+        subscription: meta.subscription,
         body: body.to_string(),
     };
     match chat.execute(&actor, cmd).await {
         // Shown under the text box, which keeps what the user wrote.
-        Err(e) => json!({ "response_action": "errors", "errors": { "template": e } }),
+        Err(e) => refuse(&e),
         Ok(reply) => json!({
             "response_action": "update",
             "view": {
@@ -164,25 +164,13 @@ async fn actor(
 
 /// `users.info`: workspace admins and owners may change things.
 async fn is_admin(chat: &Chat, user: &str) -> bool {
-    let s = &chat.settings.slack;
-    let url = format!("{}/users.info", s.api_base.trim_end_matches('/'));
-    let resp = chat
-        .http
-        .get(url)
-        .bearer_auth(&s.bot_token)
-        .query(&[("user", user)])
-        .send()
-        .await;
-    let json: Value = match resp {
-        Ok(r) => r.json().await.unwrap_or_default(),
-        Err(e) => {
-            tracing::warn!(error = %e, "users.info failed; treating the user as a non-admin");
-            return false;
-        }
+    let Some(slack) = &chat.senders.slack else {
+        return false;
     };
-    let u = &json["user"];
-    json["ok"] == true
-        && (u["is_admin"] == true || u["is_owner"] == true || u["is_primary_owner"] == true)
+    slack.is_admin(user).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "users.info failed; treating the user as a non-admin");
+        false
+    })
 }
 
 async fn open_editor(
@@ -192,15 +180,23 @@ async fn open_editor(
     subscription: Option<i64>,
     current: &str,
 ) -> Result<(), String> {
-    let s = &chat.settings.slack;
+    let slack = chat
+        .senders
+        .slack
+        .as_ref()
+        .ok_or("slack.bot_token is not set")?;
     let label = match subscription {
         Some(id) => format!("Template for {scope} of subscription #{id}"),
         None => format!("Template for {scope}"),
     };
+    let meta = Meta {
+        scope: scope.to_string(),
+        subscription,
+    };
     let view = json!({
         "type": "modal",
         "callback_id": CALLBACK,
-        "private_metadata": json!({ "scope": scope, "subscription": subscription }).to_string(),
+        "private_metadata": serde_json::to_string(&meta).map_err(|e| e.to_string())?,
         "title": { "type": "plain_text", "text": "herald template" },
         "submit": { "type": "plain_text", "text": "Save" },
         "close": { "type": "plain_text", "text": "Cancel" },
@@ -216,23 +212,7 @@ async fn open_editor(
             { "type": "context", "elements": [{ "type": "mrkdwn", "text": "Handlebars; variables and helpers are listed in templates/README.md. Saving checks it against a real sample event." }] }
         ]
     });
-    let resp = chat
-        .http
-        .post(format!("{}/views.open", s.api_base.trim_end_matches('/')))
-        .bearer_auth(&s.bot_token)
-        .json(&json!({ "trigger_id": trigger_id, "view": view }))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    let json: Value = resp.json().await.map_err(|e| e.to_string())?;
-    if json["ok"] == true {
-        Ok(())
-    } else {
-        Err(json["error"]
-            .as_str()
-            .unwrap_or("views.open failed")
-            .to_string())
-    }
+    slack.open_view(trigger_id, &view).await
 }
 
 /// Follow-ups go only to Slack's own hooks (or the configured API host, for tests).

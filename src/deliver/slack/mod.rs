@@ -1,5 +1,8 @@
 //! Slack: `POST {api_base}/chat.postMessage` with text, blocks and unfurling off.
 
+mod web;
+pub use web::{Answer, Nothing, Posted};
+
 use super::{header_secs, network_error, Place, Post, SendError, Sent};
 use crate::render::limits::cut;
 use crate::render::Message;
@@ -46,42 +49,6 @@ pub fn body(channel_id: &str, msg: &Message) -> Value {
 }
 
 impl Slack {
-    /// The teams a channel is part of (several for a shared channel); none when the app
-    /// cannot see it.
-    pub async fn channel_teams(&self, channel_id: &str) -> Result<Vec<String>, String> {
-        let resp = self
-            .http
-            .get(format!("{}/conversations.info", self.api_base))
-            .bearer_auth(&self.token)
-            .query(&[("channel", channel_id)])
-            .send()
-            .await
-            .map_err(|e| network_error("slack", e).reason().to_string())?;
-        let json: Value = resp.json().await.map_err(|e| e.to_string())?;
-        let c = &json["channel"];
-        match json["error"].as_str() {
-            _ if json["ok"] == true => {
-                let mut teams: Vec<String> = c["shared_team_ids"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|t| t.as_str().map(str::to_string))
-                    .collect();
-                teams.extend(c["context_team_id"].as_str().map(str::to_string));
-                Ok(teams)
-            }
-            Some("channel_not_found") => Ok(vec![]),
-            Some("missing_scope") => Err(
-                "slack: missing_scope: the app needs the channels:read and groups:read scopes (docs/slack.md)"
-                    .into(),
-            ),
-            other => Err(format!(
-                "slack: {}",
-                other.unwrap_or("conversations.info failed")
-            )),
-        }
-    }
-
     pub fn new(http: reqwest::Client, api_base: &str, token: &str, interval: Duration) -> Slack {
         Slack {
             http,
@@ -108,10 +75,8 @@ impl Slack {
         let status = resp.status();
         let retry_after = header_secs(resp.headers(), "retry-after");
         let text = resp.text().await.map_err(|e| network_error("slack", e))?;
-        let json: Value = serde_json::from_str(&text).unwrap_or_default();
-        let error = json["error"]
-            .as_str()
-            .unwrap_or("no error code in the answer");
+        let answer: Answer<Posted> = Answer::read(&text);
+        let error = answer.error();
         // Rate limits are per method and workspace: every channel waits.
         if status.as_u16() == 429 || error == "ratelimited" {
             return Err(SendError::RateLimited {
@@ -126,9 +91,10 @@ impl Slack {
                 retry_after,
             });
         }
-        if json["ok"].as_bool() == Some(true) {
+        if answer.ok {
             return Ok(Sent {
-                id: json["ts"].as_str().unwrap_or_default().to_string(),
+                // Posted all the same: without a `ts` only its thread is lost.
+                id: answer.data.ts.clone().unwrap_or_default(),
                 wait: Some(self.interval),
             });
         }
