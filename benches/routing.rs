@@ -29,7 +29,7 @@ fn sub(target: Target, i: usize) -> NewSubscription {
         ))
         .unwrap(),
         workspace: None,
-        source: "bench".into(),
+        source: herald::route::subscription::Source::Cli,
         created_by: "bench".into(),
         threads: Threads::None,
     }

@@ -1,10 +1,13 @@
 //! Prometheus metrics (`GET /metrics`) and the worker's heartbeat for `GET /readyz`.
 
-use prometheus_client::encoding::EncodeLabelSet;
+use crate::http::refusal::Outcome;
+use crate::route::Platform;
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
+use std::fmt::Write;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -13,20 +16,47 @@ pub struct EventLabels {
     pub format: String,
     /// A documented scope, `other` for scopes added later, `unknown` when unread.
     pub scope: String,
-    /// accepted, bad_payload, no_secret, wrong_secret, too_large, bad_content_type, not_stored.
-    pub outcome: String,
+    pub outcome: Outcome,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DeliveryLabels {
-    pub platform: String,
-    /// sent, merged, retried, rate_limited, failed.
-    pub outcome: String,
+    pub platform: Platform,
+    pub outcome: DeliveryOutcome,
+}
+
+/// What became of one try of a delivery.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum DeliveryOutcome {
+    Sent,
+    /// Sent inside another delivery's message (a burst).
+    Merged,
+    Retried,
+    RateLimited,
+    Failed,
+}
+
+impl EncodeLabelValue for DeliveryOutcome {
+    fn encode(&self, out: &mut LabelValueEncoder) -> std::fmt::Result {
+        out.write_str(match self {
+            DeliveryOutcome::Sent => "sent",
+            DeliveryOutcome::Merged => "merged",
+            DeliveryOutcome::Retried => "retried",
+            DeliveryOutcome::RateLimited => "rate_limited",
+            DeliveryOutcome::Failed => "failed",
+        })
+    }
+}
+
+impl EncodeLabelValue for Platform {
+    fn encode(&self, out: &mut LabelValueEncoder) -> std::fmt::Result {
+        out.write_str(self.as_str())
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PlatformLabels {
-    pub platform: String,
+    pub platform: Platform,
 }
 
 pub struct Metrics {
@@ -86,20 +116,17 @@ impl Default for Metrics {
 }
 
 impl Metrics {
-    pub fn event(&self, format: &str, scope: &str, outcome: &str) {
+    pub fn event(&self, format: &str, scope: &str, outcome: Outcome) {
         let labels = EventLabels {
             format: format.into(),
             scope: scope.into(),
-            outcome: outcome.into(),
+            outcome,
         };
         self.events.get_or_create(&labels).inc();
     }
 
-    pub fn delivery(&self, platform: &str, outcome: &str, n: u64) {
-        let labels = DeliveryLabels {
-            platform: platform.into(),
-            outcome: outcome.into(),
-        };
+    pub fn delivery(&self, platform: Platform, outcome: DeliveryOutcome, n: u64) {
+        let labels = DeliveryLabels { platform, outcome };
         self.deliveries.get_or_create(&labels).inc_by(n);
     }
 

@@ -12,6 +12,7 @@ pub use command::{Command, TemplateAction};
 use crate::config::Settings;
 use crate::render::Renderer;
 use crate::route::{Channel, Platform};
+use crate::store::deliveries::Status;
 use crate::store::Store;
 use std::sync::Arc;
 use std::time::Duration;
@@ -172,10 +173,10 @@ fn internal(e: impl std::fmt::Display) -> String {
 pub async fn settled_text(chat: &Chat, delivery_id: i64) -> String {
     for _ in 0..480 {
         match crate::store::deliveries::get(&chat.store.pool, delivery_id).await {
-            Ok(Some(d)) if d.status == "sent" => {
+            Ok(Some(d)) if d.status == Status::Sent => {
                 return "Posted the sample message here: herald can write to this channel.".into()
             }
-            Ok(Some(d)) if d.status == "failed" => {
+            Ok(Some(d)) if d.status == Status::Failed => {
                 let why = d.last_error.unwrap_or_default();
                 let fix = if why.contains("50001") || why.contains("50013") {
                     " Give herald the View Channel, Send Messages and Embed Links permissions in this channel."

@@ -2,7 +2,7 @@
 //! environment variables, then validation.
 
 use crate::hub::Scope;
-use crate::route::subscription::Threads;
+use crate::route::subscription::{Source, Threads};
 use crate::route::{Channel, Platform, Target};
 use crate::store::subscriptions::NewSubscription;
 use anyhow::Context;
@@ -112,7 +112,7 @@ impl Settings {
                         .with_context(at)?,
                     channel,
                     workspace: None,
-                    source: "config".into(),
+                    source: Source::Config,
                     created_by: "bot.toml".into(),
                     threads: s
                         .threads

@@ -3,6 +3,7 @@
 //! fit waits for the next message.
 
 use crate::hub::event::{RefChange, RefKind};
+use crate::hub::repo::repo_key;
 use crate::hub::Event;
 use crate::render::escape::{bold, code};
 use crate::render::Message;
@@ -20,13 +21,8 @@ pub fn key(e: &Event) -> String {
         .as_ref()
         .map(|d| d.num.to_string())
         .unwrap_or_default();
-    format!(
-        "{}/{}|{}|{}|{num}",
-        e.repo.kind,
-        e.repo.name.as_str().to_ascii_lowercase(),
-        e.scope,
-        e.action
-    )
+    let repo = repo_key(&e.repo.kind, &e.repo.name);
+    format!("{repo}|{}|{}|{num}", e.scope, e.action)
 }
 
 /// The branch every event pushed to, if they all are single pushes to one branch.

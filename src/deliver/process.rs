@@ -4,6 +4,7 @@
 use super::worker::Worker;
 use super::{burst, threads, Place, Post, SendError};
 use crate::hub::Event;
+use crate::metrics::DeliveryOutcome;
 use crate::render::Message;
 use crate::route::subscription::Threads;
 use crate::route::{Channel, Platform, Subscription};
@@ -48,7 +49,7 @@ impl Worker {
             self.fail(head, &reason).await?;
             return Ok(None);
         }
-        let sub = match head.subscription_id.filter(|id| *id > 0) {
+        let sub = match head.subscription_id {
             Some(id) => subscriptions::get(pool, id).await?,
             None => None,
         };
@@ -87,7 +88,7 @@ impl Worker {
     async fn ready(&self, claimed: Claimed, platform: Platform) -> Result<Ready, String> {
         let pool = &self.store.pool;
         let event = self.renders.event(pool, claimed.event_id).await?;
-        let overrides = match claimed.subscription_id.filter(|id| *id > 0) {
+        let overrides = match claimed.subscription_id {
             Some(id) => templates::overrides(pool, id)
                 .await
                 .map_err(|e| e.to_string())?,
@@ -227,10 +228,11 @@ impl Worker {
         let note = (!notes.is_empty()).then(|| notes.join("; "));
         deliveries::mark_sent(pool, head.claimed.id, &sent.id, note.as_deref(), now_ms()).await?;
         let merged = burst.len() - 1;
-        let platform = channel.platform.as_str();
-        self.metrics.delivery(platform, "sent", 1);
-        self.metrics.delivery(platform, "merged", merged as u64);
-        if let Some(id) = head.claimed.subscription_id.filter(|id| *id > 0) {
+        let platform = channel.platform;
+        self.metrics.delivery(platform, DeliveryOutcome::Sent, 1);
+        self.metrics
+            .delivery(platform, DeliveryOutcome::Merged, merged as u64);
+        if let Some(id) = head.claimed.subscription_id {
             subscriptions::record_outcome(pool, id, None, self.settings.pause_after).await?;
         }
         tracing::info!(delivery = head.claimed.id, event = head.claimed.event_id, channel = %channel,
@@ -257,14 +259,14 @@ impl Worker {
             deliveries::release(pool, &others).await?;
         }
         let outcome = match &e {
-            SendError::RateLimited { .. } => "rate_limited",
-            _ if retried => "retried",
-            _ => "failed",
+            SendError::RateLimited { .. } => DeliveryOutcome::RateLimited,
+            _ if retried => DeliveryOutcome::Retried,
+            _ => DeliveryOutcome::Failed,
         };
-        self.metrics.delivery(channel.platform.as_str(), outcome, 1);
-        if outcome == "rate_limited" {
+        self.metrics.delivery(channel.platform, outcome, 1);
+        if outcome == DeliveryOutcome::RateLimited {
             let platform = crate::metrics::PlatformLabels {
-                platform: channel.platform.as_str().into(),
+                platform: channel.platform,
             };
             self.metrics.rate_limit_waits.get_or_create(&platform).inc();
         }
@@ -309,7 +311,7 @@ impl Worker {
             }
             SendError::Permanent(reason) => {
                 self.fail(head, &reason).await?;
-                if let Some(id) = head.subscription_id.filter(|id| *id > 0) {
+                if let Some(id) = head.subscription_id {
                     if subscriptions::record_outcome(
                         pool,
                         id,

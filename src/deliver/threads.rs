@@ -1,14 +1,14 @@
 //! Threads: one per discussion or pull request and channel.
 
+use crate::hub::repo::repo_key;
 use crate::hub::Event;
 
 /// The key of the thread an event belongs in: its discussion, if it has one.
 pub fn key(e: &Event) -> Option<String> {
     let d = e.discussion.as_ref()?;
     Some(format!(
-        "{}/{}#{}",
-        e.repo.kind,
-        e.repo.name.as_str().to_ascii_lowercase(),
+        "{}#{}",
+        repo_key(&e.repo.kind, &e.repo.name),
         d.num
     ))
 }

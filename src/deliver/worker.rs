@@ -6,6 +6,7 @@ use super::lanes::Lanes;
 use super::Senders;
 use crate::config::Delivery;
 use crate::route::Channel;
+use crate::store::deliveries::Status;
 use crate::store::{deliveries, events, now_ms, Store};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -166,8 +167,8 @@ impl Worker {
                 // A send ending wakes the worker for the rest.
                 break;
             }
-            let due = match head.status.as_str() {
-                "sending" => head.lease_until.unwrap_or(0),
+            let due = match head.status {
+                Status::Sending => head.lease_until.unwrap_or(0),
                 _ => head.due_at.max(head.created_at + window),
             };
             if due > now {

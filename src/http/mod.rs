@@ -5,6 +5,7 @@ pub use budget::{BodyBudget, PARSED};
 mod chat;
 mod error;
 mod health;
+pub mod refusal;
 pub mod serve;
 mod webhook;
 

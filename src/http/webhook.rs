@@ -1,5 +1,6 @@
 //! `POST /webhooks/hf`: check the secret, store the event, then answer.
 
+use super::refusal::{Outcome, Refusal, Refused};
 use super::{ApiError, AppState};
 use crate::hub::secret::SecretCheck;
 use crate::ingest::{Accepted, IngestError};
@@ -83,7 +84,9 @@ async fn receive(
             } else {
                 "other"
             };
-            state.metrics.event(e.format.as_str(), scope, "accepted");
+            state
+                .metrics
+                .event(e.format.as_str(), scope, Outcome::Accepted);
             tracing::debug!(event = accepted.event_id, origin = origin.as_str(), scope = %e.scope,
                 action = %e.action, repo = %e.repo.name, deliveries = accepted.deliveries, "event accepted");
             if accepted.deliveries > 0 {
@@ -92,77 +95,54 @@ async fn receive(
             let body = json!({ "event_id": accepted.event_id, "deliveries": accepted.deliveries });
             Ok((StatusCode::ACCEPTED, Json(body)))
         }
-        Err((error, outcome)) => {
+        Err(refused) => {
+            let outcome = Outcome::Refused(refused.0);
             state.metrics.event("unknown", "unknown", outcome);
-            Err(error)
+            Err(refused.into())
         }
     }
 }
-
-type Refusal = (ApiError, &'static str);
 
 async fn accept(
     state: &AppState,
     check: SecretCheck,
     origin: &Origin,
     req: Request,
-) -> Result<Accepted, Refusal> {
-    let refuse = |status, msg: &str, outcome| (ApiError::new(status, msg), outcome);
+) -> Result<Accepted, Refused> {
     match check {
         SecretCheck::Valid => {}
         SecretCheck::Missing => {
             let msg = "missing secret: send it in the X-Webhook-Secret header (the Hub does this) or as ?secret=";
-            return Err(refuse(StatusCode::UNAUTHORIZED, msg, "no_secret"));
+            return Err(Refusal::NoSecret.because(msg));
         }
-        SecretCheck::Wrong => {
-            return Err(refuse(
-                StatusCode::FORBIDDEN,
-                "wrong secret",
-                "wrong_secret",
-            ))
-        }
+        SecretCheck::Wrong => return Err(Refusal::WrongSecret.because("wrong secret")),
     }
     if !json_content_type(req.headers()) {
         let msg = "content type must be application/json";
-        return Err(refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            msg,
-            "bad_content_type",
-        ));
+        return Err(Refusal::BadContentType.because(msg));
     }
     let mut reserved = state
         .bodies
         .reserve(Some(origin.as_str()), req.headers())
         .await
-        .map_err(|e| {
-            let outcome = match e.0 {
-                StatusCode::PAYLOAD_TOO_LARGE => "too_large",
-                _ => "no_room",
-            };
-            (e, outcome)
+        .map_err(|e| match e.0 {
+            StatusCode::PAYLOAD_TOO_LARGE => Refusal::TooLarge.because(e.1),
+            _ => Refusal::NoRoom.because(e.1),
         })?;
     let read = Bytes::from_request(req, &());
     let body = tokio::select! {
         body = read => body,
         _ = reserved.cut() => {
             let msg = "the body stalled while others waited for room; send it at once";
-            return Err(refuse(StatusCode::REQUEST_TIMEOUT, msg, "stalled"));
+            return Err(Refusal::Stalled.because(msg));
         }
     };
     reserved.arrived();
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            refuse(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "body is larger than server.body_limit",
-                "too_large",
-            )
+            Refusal::TooLarge.because("body is larger than server.body_limit")
         } else {
-            refuse(
-                StatusCode::BAD_REQUEST,
-                &format!("cannot read the body: {e}"),
-                "bad_payload",
-            )
+            Refusal::BadPayload.because(format!("cannot read the body: {e}"))
         }
     })?;
     state
@@ -170,15 +150,12 @@ async fn accept(
         .submit(origin.clone(), body)
         .await
         .map_err(|e| match e {
-            IngestError::Payload(e) => {
-                refuse(StatusCode::BAD_REQUEST, &e.to_string(), "bad_payload")
-            }
-            IngestError::OverBudget(e) => refuse(StatusCode::TOO_MANY_REQUESTS, &e, "over_budget"),
+            IngestError::Payload(e) => Refusal::BadPayload.because(e.to_string()),
+            IngestError::OverBudget(e) => Refusal::OverBudget.because(e),
             IngestError::Store(e) => {
                 tracing::error!(error = %e, "webhook not stored");
                 // Not the client's fault: the Hub retries on 5xx, and nothing was acknowledged.
-                let msg = "event could not be stored; try again";
-                refuse(StatusCode::SERVICE_UNAVAILABLE, msg, "not_stored")
+                Refusal::NotStored.because("event could not be stored; try again")
             }
         })
 }

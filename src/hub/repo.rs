@@ -147,6 +147,12 @@ impl fmt::Display for RepoName {
     }
 }
 
+/// `type/owner/name`, lowercase: the one key of a repo, however its name is cased
+/// (subscriptions are looked up by it, bursts and threads are keyed by it).
+pub fn repo_key(kind: &RepoType, name: &RepoName) -> String {
+    format!("{kind}/{name}").to_ascii_lowercase()
+}
+
 /// The web address of a repo, built from its type and name rather than taken from a payload.
 pub fn repo_url(kind: &RepoType, name: &RepoName) -> String {
     format!("{HUB_URL}/{}{}", kind.url_prefix(), name)

@@ -1,6 +1,6 @@
 //! A subscription: a target, the scopes it wants (none listed: all), and a channel.
 
-use super::channel::Channel;
+use super::channel::{Channel, Platform};
 use super::target::Target;
 use crate::hub::{Event, Scope};
 
@@ -37,6 +37,51 @@ impl Threads {
     }
 }
 
+/// Where a subscription was made: bot.toml (which alone may change or remove it), the
+/// CLI, or a chat platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Config,
+    Cli,
+    Discord,
+    Slack,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Config => "config",
+            Source::Cli => "cli",
+            Source::Discord => "discord",
+            Source::Slack => "slack",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Source, String> {
+        [Source::Config, Source::Cli, Source::Discord, Source::Slack]
+            .into_iter()
+            .find(|v| v.as_str() == s)
+            .ok_or_else(|| format!("unknown source {s:?}"))
+    }
+
+    /// Where a command typed on `platform` makes its subscriptions.
+    pub fn of(platform: Platform) -> Source {
+        match platform {
+            Platform::Discord => Source::Discord,
+            Platform::Slack => Source::Slack,
+            Platform::Console => Source::Cli,
+        }
+    }
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
     pub id: i64,
@@ -47,8 +92,7 @@ pub struct Subscription {
     /// `None`: the operator's (bot.toml, CLI); else the workspace (`discord:<guild>`,
     /// `slack:<team>`) that owns it.
     pub workspace: Option<String>,
-    /// `config` (bot.toml), `cli`, `discord` or `slack`.
-    pub source: String,
+    pub source: Source,
     pub created_at: i64,
     pub created_by: String,
     pub threads: Threads,

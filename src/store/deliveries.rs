@@ -16,13 +16,45 @@ pub struct Claimed {
     pub merged_into: Option<i64>,
 }
 
+/// Where a delivery is: waiting, leased to a send, or finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type, serde::Serialize)]
+#[sqlx(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Pending,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Sending => "sending",
+            Status::Sent => "sent",
+            Status::Failed => "failed",
+        }
+    }
+
+    pub fn is_finished(self) -> bool {
+        matches!(self, Status::Sent | Status::Failed)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Delivery {
     pub id: i64,
     pub event_id: i64,
     pub subscription_id: Option<i64>,
     pub channel: String,
-    pub status: String,
+    pub status: Status,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub message_id: Option<String>,
@@ -34,7 +66,7 @@ pub struct Delivery {
 pub async fn enqueue(
     conn: &mut SqliteConnection,
     event_id: i64,
-    subscription_id: i64,
+    subscription_id: Option<i64>,
     channel: &str,
     now: i64,
 ) -> sqlx::Result<i64> {
@@ -68,7 +100,7 @@ pub async fn get(pool: &SqlitePool, id: i64) -> sqlx::Result<Option<Delivery>> {
 pub struct Head {
     pub id: i64,
     pub channel: String,
-    pub status: String,
+    pub status: Status,
     pub due_at: i64,
     pub lease_until: Option<i64>,
     pub created_at: i64,

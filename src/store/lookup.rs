@@ -1,7 +1,8 @@
 //! Routing lookups: the subscriptions that could match events, found through the
 //! `(target_kind, match_key)` index, one probe per key, whatever the size of the table.
 
-use super::subscriptions::{key, repo_key, Row, COLUMNS};
+use super::subscriptions::{key, Row, TargetKind, COLUMNS};
+use crate::hub::repo::repo_key;
 use crate::hub::Event;
 use crate::route::{Subscription, Target};
 use sqlx::SqliteConnection;
@@ -21,18 +22,18 @@ impl LookupKey {
     /// The key a subscription sits under.
     pub fn of(target: &Target) -> LookupKey {
         match key(target) {
-            ("all", _, _) => LookupKey::All,
-            ("namespace", _, k) => LookupKey::Owner(k),
-            (_, _, k) => LookupKey::Repo(k),
+            (TargetKind::All, _, _) => LookupKey::All,
+            (TargetKind::Namespace, _, k) => LookupKey::Owner(k),
+            (TargetKind::Repo, _, k) => LookupKey::Repo(k),
         }
     }
 
     /// `(target_kind, match_key)`: where the key's subscriptions are in the table.
-    fn columns(&self) -> (&'static str, &str) {
+    fn columns(&self) -> (TargetKind, &str) {
         match self {
-            LookupKey::All => ("all", "*"),
-            LookupKey::Repo(r) => ("repo", r),
-            LookupKey::Owner(o) => ("namespace", o),
+            LookupKey::All => (TargetKind::All, "*"),
+            LookupKey::Repo(r) => (TargetKind::Repo, r),
+            LookupKey::Owner(o) => (TargetKind::Namespace, o),
         }
     }
 
@@ -77,14 +78,15 @@ pub async fn lookup(
     // A workspace's subscription whose channel is not yet confirmed to be its own gets
     // nothing until it is (see chat/audit.rs).
     let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new("");
-    for kind in ["all", "repo", "namespace"] {
-        if kind != "all" {
+    for kind in [TargetKind::All, TargetKind::Repo, TargetKind::Namespace] {
+        if kind != TargetKind::All {
             q.push(" UNION ALL ");
         }
         q.push(format!(
-            "SELECT {COLUMNS} FROM subscriptions
-             WHERE target_kind = '{kind}' AND channel_checked = 1 AND match_key IN ("
+            "SELECT {COLUMNS} FROM subscriptions WHERE target_kind = "
         ));
+        q.push_bind(kind);
+        q.push(" AND channel_checked = 1 AND match_key IN (");
         let mut list = q.separated(", ");
         for (_, value) in keys.iter().map(LookupKey::columns).filter(|c| c.0 == kind) {
             list.push_bind(value.to_string());

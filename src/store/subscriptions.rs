@@ -1,9 +1,10 @@
 //! The subscriptions table. Lookups for routing go through its `(target_kind, match_key)`
 //! index: one probe per repo name, one per namespace, one for `*`.
 
-use crate::hub::{RepoName, RepoType, Scope};
+use crate::hub::repo::repo_key;
+use crate::hub::Scope;
 use crate::route::subscription::merge_scopes;
-use crate::route::subscription::Threads;
+use crate::route::subscription::{Source, Threads};
 use crate::route::{Channel, Subscription, Target};
 use anyhow::Context;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -16,7 +17,7 @@ pub struct NewSubscription {
     pub channel: Channel,
     /// `None`: the operator's; else the workspace that owns it.
     pub workspace: Option<String>,
-    pub source: String,
+    pub source: Source,
     pub created_by: String,
     pub threads: Threads,
 }
@@ -36,6 +37,8 @@ pub(super) struct Row {
     scopes: String,
     channel: String,
     workspace: Option<String>,
+    /// Read as text: one row with a value this herald does not know is skipped, not every
+    /// row of the query failed (the column has no CHECK).
     source: String,
     created_at: i64,
     created_by: String,
@@ -58,7 +61,9 @@ impl Row {
                 .with_context(|| bad("scope"))?,
             channel: Channel::parse(&self.channel).with_context(|| bad("channel"))?,
             workspace: self.workspace,
-            source: self.source,
+            source: Source::parse(&self.source)
+                .map_err(anyhow::Error::msg)
+                .with_context(|| bad("source"))?,
             created_at: self.created_at,
             created_by: self.created_by,
             threads: Threads::parse(&self.threads)
@@ -72,22 +77,26 @@ impl Row {
 pub(super) const COLUMNS: &str =
     "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason";
 
+/// The `target_kind` column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]
+#[sqlx(rename_all = "lowercase")]
+pub enum TargetKind {
+    All,
+    Repo,
+    Namespace,
+}
+
 /// `(target_kind, repo_type, match_key)`: how a target is keyed for lookups.
-pub(super) fn key(target: &Target) -> (&'static str, String, String) {
+pub(super) fn key(target: &Target) -> (TargetKind, String, String) {
     match target {
-        Target::All => ("all", String::new(), "*".into()),
+        Target::All => (TargetKind::All, String::new(), "*".into()),
         Target::Namespace { owner, kind } => (
-            "namespace",
+            TargetKind::Namespace,
             kind.as_ref().map(|k| k.to_string()).unwrap_or_default(),
             owner.to_ascii_lowercase(),
         ),
-        Target::Repo { kind, name } => ("repo", kind.to_string(), repo_key(kind, name)),
+        Target::Repo { kind, name } => (TargetKind::Repo, kind.to_string(), repo_key(kind, name)),
     }
-}
-
-/// A repo's `match_key`: `type/owner/name`, lowercase. Routing looks events up by it.
-pub(super) fn repo_key(kind: &RepoType, name: &RepoName) -> String {
-    format!("{kind}/{name}").to_ascii_lowercase()
 }
 
 fn join_scopes(scopes: &[Scope]) -> String {
@@ -210,7 +219,7 @@ async fn insert(
     .bind(join_scopes(&new.scopes))
     .bind(new.channel.to_string())
     .bind(&new.workspace)
-    .bind(&new.source)
+    .bind(new.source)
     .bind(now)
     .bind(&new.created_by)
     .bind(new.threads.as_str())

@@ -1,25 +1,34 @@
-//! Templates stored per workspace, optionally per subscription (id 0: the whole workspace).
+//! Templates stored per workspace, optionally per subscription (`None`: the whole
+//! workspace).
 
 use sqlx::SqlitePool;
 
+/// How "the whole workspace" is stored: the column is part of the primary key, where NULLs
+/// would never conflict.
+const WHOLE_WORKSPACE: i64 = 0;
+
+fn level(subscription: Option<i64>) -> i64 {
+    subscription.unwrap_or(WHOLE_WORKSPACE)
+}
+
 #[derive(Debug, Clone, sqlx::FromRow)]
-pub struct StoredTemplate {
-    pub subscription_id: i64,
-    pub scope: String,
-    pub body: String,
+struct StoredTemplate {
+    subscription_id: i64,
+    scope: String,
+    body: String,
 }
 
 pub async fn get(
     pool: &SqlitePool,
     workspace: &str,
-    subscription_id: i64,
+    subscription: Option<i64>,
     scope: &str,
 ) -> sqlx::Result<Option<String>> {
     sqlx::query_scalar(
         "SELECT body FROM templates WHERE workspace = ? AND subscription_id = ? AND scope = ?",
     )
     .bind(workspace)
-    .bind(subscription_id)
+    .bind(level(subscription))
     .bind(scope)
     .fetch_optional(pool)
     .await
@@ -28,7 +37,7 @@ pub async fn get(
 pub async fn set(
     pool: &SqlitePool,
     workspace: &str,
-    subscription_id: i64,
+    subscription: Option<i64>,
     scope: &str,
     body: &str,
     by: &str,
@@ -40,7 +49,7 @@ pub async fn set(
              updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )
     .bind(workspace)
-    .bind(subscription_id)
+    .bind(level(subscription))
     .bind(scope)
     .bind(body)
     .bind(now)
@@ -53,14 +62,14 @@ pub async fn set(
 pub async fn reset(
     pool: &SqlitePool,
     workspace: &str,
-    subscription_id: i64,
+    subscription: Option<i64>,
     scope: &str,
 ) -> sqlx::Result<bool> {
     let done = sqlx::query(
         "DELETE FROM templates WHERE workspace = ? AND subscription_id = ? AND scope = ?",
     )
     .bind(workspace)
-    .bind(subscription_id)
+    .bind(level(subscription))
     .bind(scope)
     .execute(pool)
     .await?;
@@ -68,16 +77,17 @@ pub async fn reset(
 }
 
 /// The templates that apply to a subscription: its own and its workspace's.
-pub async fn for_subscription(
+async fn for_subscription(
     pool: &SqlitePool,
     workspace: &str,
     subscription_id: i64,
 ) -> sqlx::Result<Vec<StoredTemplate>> {
     sqlx::query_as(
         "SELECT subscription_id, scope, body FROM templates
-         WHERE workspace = ? AND subscription_id IN (0, ?)",
+         WHERE workspace = ? AND subscription_id IN (?, ?)",
     )
     .bind(workspace)
+    .bind(WHOLE_WORKSPACE)
     .bind(subscription_id)
     .fetch_all(pool)
     .await
@@ -104,7 +114,7 @@ pub async fn overrides(
     // Labels name no subscription, so that channels with the same templates share a render.
     for (label, level) in [
         ("the subscription's", subscription_id),
-        ("the workspace's", 0),
+        ("the workspace's", WHOLE_WORKSPACE),
     ] {
         let layer: std::collections::BTreeMap<String, String> = rows
             .iter()

@@ -177,7 +177,7 @@ async fn an_operator_template_that_fails_at_run_time_falls_back_to_the_built_in_
         push["repo"]["name"] = serde_json::json!(name);
         let id = event_id(app.post_webhook(push.to_string().as_bytes()).await).await;
         let d = app.settled(id).await;
-        assert_eq!(d[0].status, "sent", "{name}: {d:?}");
+        assert_eq!(d[0].status, Status::Sent, "{name}: {d:?}");
         let note = d[0].note.clone().unwrap_or_default();
         if name == "acme/fine" {
             assert_eq!(note, "", "the operator's template is used");

@@ -168,7 +168,8 @@ async fn the_activity_log_lists_events_and_failed_deliveries_and_replay_delivers
     );
     let again = app.settled(id + 1).await;
     assert_eq!(
-        again[0].status, "sent",
+        again[0].status,
+        Status::Sent,
         "the running server picks the replay up"
     );
     let out = Command::new(env!("CARGO_BIN_EXE_herald"))

@@ -15,7 +15,7 @@ async fn discord_gets_an_authorized_post_with_a_nonce_and_the_message_id_is_kept
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].headers["authorization"], "Bot discord-test-token");
     assert_eq!(got[0].body["nonce"], json!(format!("herald-{}", d[0].id)));
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert_eq!(d[0].message_id.as_deref(), Some("2000000"));
 }
 
@@ -30,7 +30,7 @@ async fn a_platform_answering_500_then_200_gets_the_message_once() {
     )]);
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert_eq!(d[0].attempts, 2);
     let got = app.discord.posts();
     assert_eq!(got.len(), 2, "one failed try, one success");
@@ -51,7 +51,7 @@ async fn a_429_waits_the_time_discord_asks_for() {
     let start = std::time::Instant::now();
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert!(
         start.elapsed() >= std::time::Duration::from_millis(300),
         "the body's retry_after was honoured"
@@ -79,7 +79,7 @@ async fn a_permanent_discord_error_stops_at_once_with_the_reason() {
         app.discord.script(vec![reply]);
         let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
         let d = app.settled(id).await;
-        assert_eq!(d[0].status, "failed");
+        assert_eq!(d[0].status, Status::Failed);
         assert_eq!(d[0].attempts, 1);
         assert!(
             d[0].last_error.as_deref().unwrap().contains(reason),
@@ -102,7 +102,7 @@ async fn slack_ok_false_is_a_failure_with_its_error_code() {
     )]);
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "failed");
+    assert_eq!(d[0].status, Status::Failed);
     assert_eq!(d[0].last_error.as_deref(), Some("slack: channel_not_found"));
 }
 
@@ -117,7 +117,7 @@ async fn slack_success_keeps_the_message_ts() {
     )]);
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert_eq!(d[0].message_id.as_deref(), Some("1503435956.000247"));
 }
 
@@ -129,7 +129,7 @@ async fn transient_failures_give_up_after_the_configured_attempts() {
     app.discord.script(vec![boom.clone(), boom.clone(), boom]);
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "failed");
+    assert_eq!(d[0].status, Status::Failed);
     assert_eq!(d[0].attempts, 3);
     assert!(d[0]
         .last_error
@@ -150,7 +150,7 @@ async fn a_restart_delivers_what_was_accepted_before_it() {
     let id = event_id(app.post_webhook(&fixture(PAYLOAD)).await).await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let pending = app.deliveries(id).await;
-    assert_eq!(pending[0].status, "pending");
+    assert_eq!(pending[0].status, Status::Pending);
     assert!(pending[0]
         .last_error
         .as_deref()
@@ -160,7 +160,7 @@ async fn a_restart_delivers_what_was_accepted_before_it() {
     let base = app.discord.base.clone();
     let app = app.restart(|s| s.discord.api_base = base).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert_eq!(app.discord.wait_posts(1).await.len(), 1);
 }
 
@@ -205,7 +205,7 @@ async fn events_past_retention_are_forgotten_once_delivered_and_kept_while_pendi
         app.deliveries(ids[0]).await.is_empty(),
         "deliveries go with their event"
     );
-    assert_eq!(app.deliveries(ids[1]).await[0].status, "pending");
+    assert_eq!(app.deliveries(ids[1]).await[0].status, Status::Pending);
 }
 
 #[tokio::test]
@@ -233,7 +233,7 @@ async fn a_damaged_channel_fails_its_delivery_once_and_never_stops_webhooks() {
     );
     let app = app.restart(|s| s.delivery.burst_window_ms = 0).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "failed");
+    assert_eq!(d[0].status, Status::Failed);
     assert_eq!(
         d[0].last_error.as_deref(),
         Some("unreadable channel \"pigeon:roof\"")

@@ -420,7 +420,7 @@ async fn a_template_that_fails_at_send_time_falls_back_and_the_event_is_still_de
     herald::store::templates::set(
         &app.store.pool,
         &format!("discord:{GUILD}"),
-        0,
+        None,
         "repo.content",
         &explode,
         "test",
@@ -435,7 +435,7 @@ async fn a_template_that_fails_at_send_time_falls_back_and_the_event_is_still_de
     big["updatedRefs"] = json!(refs);
     let id = event_id(app.post_webhook(big.to_string().as_bytes()).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert!(
         d[0].note
             .as_deref()

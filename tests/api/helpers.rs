@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use herald::cli::{self, Command};
 use herald::config::Settings;
 use herald::startup::Application;
+pub use herald::store::deliveries::Status;
 use herald::store::Store;
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -578,7 +579,9 @@ impl TestApp {
     pub async fn settled(&self, event_id: i64) -> Vec<herald::store::deliveries::Delivery> {
         for _ in 0..200 {
             let d = self.deliveries(event_id).await;
-            if d.iter().all(|d| d.status == "sent" || d.status == "failed") {
+            if d.iter()
+                .all(|d| d.status == Status::Sent || d.status == Status::Failed)
+            {
                 return d;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;

@@ -96,7 +96,8 @@ async fn a_429_from_the_platform_is_waited_out_and_not_counted_as_a_failed_try()
     let id = event_id(app.post_webhook(&push("acme/busy", &sha(1))).await).await;
     let d = app.settled(id).await;
     assert_eq!(
-        d[0].status, "sent",
+        d[0].status,
+        Status::Sent,
         "two 429s with max_attempts = 1 still deliver"
     );
     assert_eq!(d[0].attempts, 1);
@@ -337,7 +338,7 @@ async fn a_delivery_that_cannot_be_made_in_time_is_given_up_with_the_reason() {
     subscribe_no_threads(&app, "acme/*", DISCORD_CHANNEL).await;
     let id = event_id(app.post_webhook(&push("acme/x", &sha(1))).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "failed");
+    assert_eq!(d[0].status, Status::Failed);
     assert_eq!(
         d[0].last_error.as_deref(),
         Some("gave up: not delivered within 1 s")
@@ -351,7 +352,7 @@ async fn a_timed_out_post_is_retried_under_the_same_nonce_and_shows_once() {
     app.discord.slow(1, Duration::from_secs(2));
     let id = event_id(app.post_webhook(&push("acme/x", &sha(1))).await).await;
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent");
+    assert_eq!(d[0].status, Status::Sent);
     assert_eq!(d[0].attempts, 2, "the first try timed out");
     let posts = app.discord.posts();
     assert_eq!(posts.len(), 2);

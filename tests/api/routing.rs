@@ -217,7 +217,7 @@ async fn subscriptions_stored_by_an_earlier_herald_still_load_and_route() {
             scopes: vec![],
             channel: Channel::parse(&format!("console:old{i}")).unwrap(),
             workspace: None,
-            source: "cli".into(),
+            source: herald::route::subscription::Source::Cli,
             created_by: "an earlier herald".into(),
             threads: Default::default(),
         };

@@ -64,9 +64,9 @@ async fn a_quadratic_template_on_a_huge_push_stalls_nobody() {
     let theirs = d
         .iter()
         .find(|d| d.channel == format!("discord:{OTHER_CHANNEL}"));
-    assert_eq!(theirs.map(|d| d.status.as_str()), Some("sent"), "{d:?}");
+    assert_eq!(theirs.map(|d| d.status), Some(Status::Sent), "{d:?}");
     let d = app.settled(attacked).await;
-    assert_eq!(d[0].status, "sent", "{d:?}");
+    assert_eq!(d[0].status, Status::Sent, "{d:?}");
 }
 
 /// The address of the app, for raw sockets.
@@ -551,7 +551,7 @@ async fn a_template_past_its_budget_falls_back_and_nobody_waits() {
     times.sort();
     assert!(times[5] < Duration::from_millis(100), "/healthz: {times:?}");
     let d = app.settled(id).await;
-    assert_eq!(d[0].status, "sent", "{d:?}");
+    assert_eq!(d[0].status, Status::Sent, "{d:?}");
     let note = d[0].note.as_deref().unwrap_or_default();
     assert!(note.contains("took longer than 50 ms"), "{note}");
     let metrics = app.get("/metrics").await.text().await.unwrap();
@@ -573,7 +573,7 @@ async fn save_slow_template(app: &TestApp) {
     herald::store::templates::set(
         &app.store.pool,
         &format!("discord:{GUILD}"),
-        0,
+        None,
         "discussion.comment",
         &template,
         "test",
@@ -609,7 +609,7 @@ async fn a_workspace_template_renders_once_however_many_channels_use_it() {
     let d = app.settled(id).await;
     assert_eq!(d.len(), channels, "{d:?}");
     for one in &d {
-        assert_eq!(one.status, "sent", "{one:?}");
+        assert_eq!(one.status, Status::Sent, "{one:?}");
         let note = one.note.as_deref().unwrap_or_default();
         assert!(note.contains("the workspace's template"), "{note}");
     }

@@ -224,7 +224,7 @@ async fn template_edit_opens_a_prefilled_modal_and_the_submission_is_saved() {
             .contains("💬 Update co2 emissions in *openai-community/gpt2*"),
         "{done}"
     );
-    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", 0, "discussion")
+    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", None, "discussion")
         .await
         .unwrap();
     assert_eq!(
@@ -245,7 +245,7 @@ async fn a_hostile_submission_is_shown_its_error_in_the_modal_and_nothing_is_sav
             .contains("partials"),
         "{done}"
     );
-    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", 0, "discussion")
+    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", None, "discussion")
         .await
         .unwrap();
     assert!(saved.is_none());
@@ -279,7 +279,7 @@ async fn a_form_missing_what_herald_needs_is_named_and_nothing_changes() {
         .as_str()
         .unwrap()
         .contains("not opened by herald"));
-    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", 0, "discussion")
+    let saved = herald::store::templates::get(&app.store.pool, "slack:T1", None, "discussion")
         .await
         .unwrap();
     assert!(saved.is_none());

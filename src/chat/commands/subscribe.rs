@@ -3,7 +3,7 @@
 use super::{plain, resolve_channel};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::hub::Scope;
-use crate::route::subscription::Threads;
+use crate::route::subscription::{Source, Threads};
 use crate::route::{Channel, Target};
 use crate::store::subscriptions::{self, Added, NewSubscription};
 use crate::store::{endpoints, now_ms};
@@ -31,8 +31,8 @@ pub async fn run(
         channel,
         workspace: actor.workspace.clone(),
         source: match actor.workspace {
-            Some(_) => actor.platform.as_str().to_string(),
-            None => "cli".to_string(),
+            Some(_) => Source::of(actor.platform),
+            None => Source::Cli,
         },
         created_by: actor.user.clone(),
         threads,

@@ -8,10 +8,10 @@ use crate::render::{custom, samples, Message, Renderer};
 use crate::route::Platform;
 use crate::store::{now_ms, subscriptions, templates};
 
-/// Where a template is kept: a workspace, and a subscription of it (0: all of them).
+/// Where a template is kept: a workspace, and a subscription of it (`None`: all of them).
 struct Slot {
     workspace: String,
-    subscription: i64,
+    subscription: Option<i64>,
     /// `default`, or a scope.
     name: String,
 }
@@ -44,7 +44,7 @@ async fn slot(
     }
     Ok(Slot {
         workspace,
-        subscription: subscription.unwrap_or(0),
+        subscription,
         name,
     })
 }
@@ -55,8 +55,8 @@ async fn current(chat: &Chat, slot: &Slot) -> Result<(String, bool), String> {
     let own = templates::get(pool, &slot.workspace, slot.subscription, &slot.name)
         .await
         .map_err(internal)?;
-    let inherited = if slot.subscription != 0 && own.is_none() {
-        templates::get(pool, &slot.workspace, 0, &slot.name)
+    let inherited = if slot.subscription.is_some() && own.is_none() {
+        templates::get(pool, &slot.workspace, None, &slot.name)
             .await
             .map_err(internal)?
     } else {

@@ -27,11 +27,7 @@ pub async fn run(chat: &Chat, actor: &Actor) -> Outcome {
     let subs = subscriptions::list_for(&chat.store.pool, actor.workspace.as_deref())
         .await
         .map_err(internal)?;
-    let sub_id = subs
-        .iter()
-        .find(|s| s.channel == channel)
-        .map(|s| s.id)
-        .unwrap_or(0);
+    let sub_id = subs.iter().find(|s| s.channel == channel).map(|s| s.id);
     let now = now_ms();
     let mut tx = chat.store.pool.begin().await.map_err(internal)?;
     let event_id = events::insert(&mut tx, origin.as_str(), raw.as_bytes(), &event, now)

@@ -2,6 +2,7 @@
 
 use super::{no_such, owns, plain};
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
+use crate::route::subscription::Source;
 use crate::route::{Subscription, Target};
 use crate::store::subscriptions;
 
@@ -16,7 +17,7 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str) -> Outcome {
             .ok_or_else(|| no_such(actor, id))?,
         Err(_) => by_target(chat, actor, what).await?,
     };
-    if sub.source == "config" {
+    if sub.source == Source::Config {
         return Err(format!(
             "Subscription #{} is declared in the config file ([[subscriptions]]); remove it there and restart.",
             sub.id

@@ -8,6 +8,7 @@ pub use payload::Interaction;
 
 use super::{Actor, Chat, Command, Reply, TemplateAction};
 use crate::render::limits::cut;
+use crate::route::subscription::Source;
 use crate::route::{Channel, Platform};
 use crate::store::subscriptions;
 use payload::{Data, Opt};
@@ -250,7 +251,7 @@ async fn autocomplete(chat: &Chat, actor: &Actor, data: &Data) -> Answer {
         .unwrap_or_default();
     let mut subs: Vec<_> = subs
         .into_iter()
-        .filter(|s| s.source != "config")
+        .filter(|s| s.source != Source::Config)
         .filter(|s| {
             typed.is_empty()
                 || s.id.to_string().starts_with(&typed)
