@@ -76,8 +76,49 @@ impl Reply {
     }
 }
 
-/// A mistake: the answer says how to fix it.
-pub type Outcome = Result<Reply, String>;
+/// Why a command did not do what was asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// The user's mistake: the text says how to fix it.
+    Mistake(String),
+    /// herald's own failure (the database, a platform): logged in full, and the user reads
+    /// only that it failed, never an error's text, a URL or a token.
+    Internal,
+}
+
+impl Failure {
+    pub fn text(&self) -> &str {
+        match self {
+            Failure::Mistake(t) => t,
+            Failure::Internal => INTERNAL,
+        }
+    }
+
+    /// A mistake said in other words; an internal failure stays as it is.
+    pub fn reworded(self, f: impl FnOnce(&str) -> String) -> Failure {
+        match self {
+            Failure::Mistake(t) => Failure::Mistake(f(&t)),
+            Failure::Internal => Failure::Internal,
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(text: String) -> Failure {
+        Failure::Mistake(text)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(text: &str) -> Failure {
+        Failure::Mistake(text.to_string())
+    }
+}
+
+const INTERNAL: &str =
+    "Something went wrong on herald's side; the operator's log has the details. Please try again.";
+
+pub type Outcome = Result<Reply, Failure>;
 
 /// What the command core needs; built once at start.
 #[derive(Clone)]
@@ -162,10 +203,9 @@ pub fn fresh(timestamp: &str, now_s: i64, max_skew_s: u64) -> bool {
 }
 
 /// Internal failures are logged in full and answered briefly.
-fn internal(e: impl std::fmt::Display) -> String {
+fn internal(e: impl std::fmt::Display) -> Failure {
     tracing::error!(error = %e, "chat command failed");
-    "Something went wrong on herald's side; the operator's log has the details. Please try again."
-        .into()
+    Failure::Internal
 }
 
 /// Waits (up to two minutes) until a delivery is sent or failed, and says how it went,

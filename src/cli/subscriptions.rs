@@ -26,7 +26,7 @@ pub async fn run(settings: &Settings, cmd: Command) -> anyhow::Result<String> {
     let reply = chat
         .execute(&Actor::operator(), cmd)
         .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+        .map_err(|e| anyhow::anyhow!(e.text().to_string()))?;
     Ok(reply.text().to_string())
 }
 

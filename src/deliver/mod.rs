@@ -95,7 +95,8 @@ fn network_error(platform: &str, e: reqwest::Error) -> SendError {
     } else {
         "request failed"
     };
-    SendError::transient(format!("{platform}: {what}: {e}"))
+    // Without the URL: this reason is stored and shown in chat.
+    SendError::transient(format!("{platform}: {what}: {}", e.without_url()))
 }
 
 /// A number of seconds from a header or a JSON field, bounded to an hour.

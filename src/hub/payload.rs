@@ -67,7 +67,10 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         Some((prefix, rest))
             if rest.contains('/') || matches!(prefix, "models" | "datasets" | "spaces") =>
         {
-            (RepoType::parse(prefix).map_err(PayloadError)?, rest)
+            (
+                RepoType::parse(prefix).map_err(|e| PayloadError(e.to_string()))?,
+                rest,
+            )
         }
         _ => (RepoType::model(), id.as_str()),
     };
@@ -83,7 +86,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         scope: Scope::parse(scope).expect("static scope"),
         repo: Repo {
             kind,
-            name: RepoName::parse(name).map_err(PayloadError)?,
+            name: RepoName::parse(name).map_err(|e| PayloadError(e.to_string()))?,
             private: None,
             head_sha: None,
             owner_id: None,

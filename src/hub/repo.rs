@@ -9,13 +9,24 @@ pub const HUB_URL: &str = "https://huggingface.co";
 #[serde(try_from = "String", into = "String")]
 pub struct RepoType(String);
 
+/// A repo type or name that cannot be one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    #[error("unknown repo type \"{0}\"")]
+    RepoType(String),
+    #[error(
+        "\"{0}\" is not a repo name: expected owner/name with letters, digits, '-', '_' or '.'"
+    )]
+    RepoName(String),
+}
+
 impl RepoType {
     pub fn model() -> Self {
         RepoType("model".into())
     }
 
     /// Accepts singular and plural spellings (`datasets` is the URL prefix).
-    pub fn parse(s: &str) -> Result<RepoType, String> {
+    pub fn parse(s: &str) -> Result<RepoType, NameError> {
         let lower = s.trim().to_ascii_lowercase();
         let singular = match lower.as_str() {
             "models" => "model",
@@ -27,7 +38,7 @@ impl RepoType {
             || singular.len() > 20
             || !singular.bytes().all(|b| b.is_ascii_lowercase())
         {
-            return Err(format!("unknown repo type \"{s}\""));
+            return Err(NameError::RepoType(s.to_string()));
         }
         Ok(RepoType(singular.to_string()))
     }
@@ -66,8 +77,8 @@ impl RepoType {
 }
 
 impl TryFrom<String> for RepoType {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, NameError> {
         RepoType::parse(&s)
     }
 }
@@ -107,13 +118,11 @@ pub fn valid_owner(s: &str) -> bool {
 }
 
 impl RepoName {
-    pub fn parse(s: &str) -> Result<RepoName, String> {
+    pub fn parse(s: &str) -> Result<RepoName, NameError> {
         let parts: Vec<&str> = s.split('/').collect();
         let owner_ok = parts.len() < 2 || valid_owner(parts[0]);
         if parts.len() > 2 || !owner_ok || !parts.iter().all(|p| valid_segment(p)) {
-            return Err(format!(
-                "\"{s}\" is not a repo name: expected owner/name with letters, digits, '-', '_' or '.'"
-            ));
+            return Err(NameError::RepoName(s.to_string()));
         }
         Ok(RepoName(s.to_string()))
     }
@@ -129,8 +138,8 @@ impl RepoName {
 }
 
 impl TryFrom<String> for RepoName {
-    type Error = String;
-    fn try_from(s: String) -> Result<Self, String> {
+    type Error = NameError;
+    fn try_from(s: String) -> Result<Self, NameError> {
         RepoName::parse(&s)
     }
 }

@@ -4,6 +4,14 @@ use super::channel::{Channel, Platform};
 use super::target::Target;
 use crate::hub::{Event, Scope};
 
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("threads must be none, thread or thread+channel, not \"{0}\"")]
+pub struct UnknownThreads(pub String);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown subscription source \"{0}\"")]
+pub struct UnknownSource(pub String);
+
 /// Where the events of one discussion or pull request go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Threads {
@@ -17,14 +25,12 @@ pub enum Threads {
 }
 
 impl Threads {
-    pub fn parse(s: &str) -> Result<Threads, String> {
+    pub fn parse(s: &str) -> Result<Threads, UnknownThreads> {
         match s {
             "none" => Ok(Threads::None),
             "thread" => Ok(Threads::Thread),
             "thread+channel" => Ok(Threads::ThreadAndChannel),
-            _ => Err(format!(
-                "threads must be none, thread or thread+channel, not \"{s}\""
-            )),
+            _ => Err(UnknownThreads(s.to_string())),
         }
     }
 
@@ -59,11 +65,11 @@ impl Source {
         }
     }
 
-    pub fn parse(s: &str) -> Result<Source, String> {
+    pub fn parse(s: &str) -> Result<Source, UnknownSource> {
         [Source::Config, Source::Cli, Source::Discord, Source::Slack]
             .into_iter()
             .find(|v| v.as_str() == s)
-            .ok_or_else(|| format!("unknown source {s:?}"))
+            .ok_or_else(|| UnknownSource(s.to_string()))
     }
 
     /// Where a command typed on `platform` makes its subscriptions.

@@ -61,14 +61,10 @@ impl Row {
                 .with_context(|| bad("scope"))?,
             channel: Channel::parse(&self.channel).with_context(|| bad("channel"))?,
             workspace: self.workspace,
-            source: Source::parse(&self.source)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| bad("source"))?,
+            source: Source::parse(&self.source).with_context(|| bad("source"))?,
             created_at: self.created_at,
             created_by: self.created_by,
-            threads: Threads::parse(&self.threads)
-                .map_err(anyhow::Error::msg)
-                .with_context(|| bad("threads mode"))?,
+            threads: Threads::parse(&self.threads).with_context(|| bad("threads mode"))?,
             paused: self.paused_reason,
         })
     }

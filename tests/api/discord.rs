@@ -107,6 +107,23 @@ async fn an_admin_subscribes_this_channel_and_the_next_event_arrives_there() {
 }
 
 #[tokio::test]
+async fn a_platform_failure_is_answered_without_its_error_text() {
+    // Discord cannot be reached: its address and the client's error stay in the log.
+    let app = spawn_app_with(|s| s.discord.api_base = "http://127.0.0.1:9".into()).await;
+    let mut sub = subscribe("acme/*");
+    with_option(
+        &mut sub,
+        json!({ "type": 7, "name": "channel", "value": "111111111111111111" }),
+    );
+    let a = answer(&app, &interaction(MANAGE_GUILD, sub)).await;
+    let text = content(&a);
+    assert!(text.contains("could not check that channel"), "{a}");
+    for leak in ["127.0.0.1", "http", "error sending", "connect"] {
+        assert!(!text.contains(leak), "{leak} in {a}");
+    }
+}
+
+#[tokio::test]
 async fn subscribing_another_channel_uses_the_typed_channel_option() {
     let app = spawn_app().await;
     let mut sub = subscribe("acme/*");

@@ -69,7 +69,8 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool, page: usize) -> O
         return Err(format!(
             "There are {} pages of subscriptions here; ask for one of them (list page 1).",
             pages.len()
-        ));
+        )
+        .into());
     };
     let mut text = shown.join("\n");
     if pages.len() > 1 {

@@ -24,7 +24,11 @@ pub async fn run(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let channel = resolve_channel(chat, actor, channel)?;
-    let threads = threads.map(Threads::parse).transpose()?.unwrap_or_default();
+    let threads = threads
+        .map(Threads::parse)
+        .transpose()
+        .map_err(|e| e.to_string())?
+        .unwrap_or_default();
     let new = NewSubscription {
         target,
         scopes,
@@ -61,7 +65,7 @@ pub async fn run(
             return Err(format!(
                 "This workspace has {had} subscriptions, the most herald keeps for one (limits.subscriptions_per_workspace); \
                  remove one first (list all shows them), or follow an owner with owner/* instead of each repo."
-            ));
+            ).into());
         }
     }
     let (sub, added) = subscriptions::add(&mut tx, &new, now_ms())
@@ -114,10 +118,8 @@ async fn check_channel(
         )),
         Err(e) => {
             tracing::warn!(error = %e, channel = %channel, "cannot check a channel's workspace");
-            Err(format!(
-                "herald could not check that channel with the platform ({}); please try again, or subscribe in the channel itself.",
-                plain(actor, &e)
-            ))
+            // The platform's error stays in the log: it may name internal addresses.
+            Err("herald could not check that channel with the platform; please try again, or subscribe in the channel itself.".into())
         }
     }
 }

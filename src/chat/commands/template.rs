@@ -1,7 +1,7 @@
 //! `template show|edit|preview|reset <scope> [subscription]`, and saving the editor.
 
 use super::{block, owns, plain};
-use crate::chat::{internal, Actor, Chat, Outcome, Reply, TemplateAction};
+use crate::chat::{internal, Actor, Chat, Failure, Outcome, Reply, TemplateAction};
 use crate::hub::Scope;
 use crate::render::context::LIST_CAP;
 use crate::render::{custom, samples, Message, Renderer};
@@ -21,7 +21,7 @@ async fn slot(
     actor: &Actor,
     scope: &str,
     subscription: Option<i64>,
-) -> Result<Slot, String> {
+) -> Result<Slot, Failure> {
     let Some(workspace) = actor.workspace.clone() else {
         return Err(
             "The operator's templates are the files in templates.dir; edit them there.".into(),
@@ -39,7 +39,7 @@ async fn slot(
             .await
             .map_err(internal)?;
         if !sub.is_some_and(|s| owns(actor, &s)) {
-            return Err(super::no_such(actor, id));
+            return Err(super::no_such(actor, id).into());
         }
     }
     Ok(Slot {
@@ -50,7 +50,7 @@ async fn slot(
 }
 
 /// The template in force for the slot, and whether it is the user's.
-async fn current(chat: &Chat, slot: &Slot) -> Result<(String, bool), String> {
+async fn current(chat: &Chat, slot: &Slot) -> Result<(String, bool), Failure> {
     let pool = &chat.store.pool;
     let own = templates::get(pool, &slot.workspace, slot.subscription, &slot.name)
         .await
@@ -94,7 +94,7 @@ fn show_message(p: Platform, msg: &Message) -> String {
 /// template that works in Slack but breaks in Discord is caught before it is saved; and
 /// against the largest event a template can see, so that none can blow up later.
 /// It runs on one of the blocking threads every render of a user's template shares.
-async fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result<String, String> {
+async fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result<String, Failure> {
     let (renderer, source, name) = (chat.renderer.clone(), source.to_string(), name.to_string());
     let platform = actor.platform;
     // On the threads every user template shares, so previews cannot take every core.
@@ -109,6 +109,7 @@ async fn preview(chat: &Chat, actor: &Actor, source: &str, name: &str) -> Result
     })
     .await
     .map_err(internal)?
+    .map_err(Failure::Mistake)
 }
 
 fn try_preview(
@@ -157,11 +158,13 @@ pub async fn run(
             let shown = preview(chat, actor, &source, &slot.name)
                 .await
                 .map_err(|e| {
-                    format!(
-                        "The {kind} template for {} fails: {}",
-                        plain(actor, &slot.name),
-                        plain(actor, &e)
-                    )
+                    e.reworded(|e| {
+                        format!(
+                            "The {kind} template for {} fails: {}",
+                            plain(actor, &slot.name),
+                            plain(actor, e)
+                        )
+                    })
                 })?;
             Ok(Reply::Text(format!(
                 "Preview of the {kind} template for {}, with a real sample event:\n{shown}",
@@ -208,10 +211,12 @@ pub async fn save(
     let slot = slot(chat, actor, scope, subscription).await?;
     custom::validate(body).map_err(|e| format!("Not saved: {}", plain(actor, &e)))?;
     let shown = preview(chat, actor, body, &slot.name).await.map_err(|e| {
-        format!(
-            "Not saved: the template fails on a real sample event: {}",
-            plain(actor, &e)
-        )
+        e.reworded(|e| {
+            format!(
+                "Not saved: the template fails on a real sample event: {}",
+                plain(actor, e)
+            )
+        })
     })?;
     templates::set(
         &chat.store.pool,

@@ -1,7 +1,7 @@
 //! `unsubscribe <id | target>`
 
 use super::{no_such, owns, plain};
-use crate::chat::{internal, Actor, Chat, Outcome, Reply};
+use crate::chat::{internal, Actor, Chat, Failure, Outcome, Reply};
 use crate::route::subscription::Source;
 use crate::route::{Subscription, Target};
 use crate::store::subscriptions;
@@ -21,7 +21,7 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str) -> Outcome {
         return Err(format!(
             "Subscription #{} is declared in the config file ([[subscriptions]]); remove it there and restart.",
             sub.id
-        ));
+        ).into());
     }
     subscriptions::remove(pool, sub.id)
         .await
@@ -33,7 +33,7 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str) -> Outcome {
 }
 
 /// The subscription of this channel that follows exactly this target.
-async fn by_target(chat: &Chat, actor: &Actor, what: &str) -> Result<Subscription, String> {
+async fn by_target(chat: &Chat, actor: &Actor, what: &str) -> Result<Subscription, Failure> {
     let target = Target::parse(what)
         .map_err(|e| format!("\"{what}\" is neither a subscription id nor a target: {e}"))?;
     let channel = actor
@@ -46,6 +46,6 @@ async fn by_target(chat: &Chat, actor: &Actor, what: &str) -> Result<Subscriptio
         .into_iter()
         .find(|s| s.target == target && &s.channel == channel)
         .ok_or_else(|| {
-            format!("This channel does not follow {target}; list shows what it follows.")
+            format!("This channel does not follow {target}; list shows what it follows.").into()
         })
 }

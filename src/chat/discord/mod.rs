@@ -96,7 +96,7 @@ async fn respond(
 ) -> (Answer, Option<FollowUp>) {
     let reply = match chat.execute(actor, cmd).await {
         Ok(r) => r,
-        Err(e) => return (message(&e), None),
+        Err(e) => return (message(e.text()), None),
     };
     match reply {
         Reply::Text(t) => (message(&t), None),

@@ -63,7 +63,7 @@ pub async fn command(chat: &Chat, form: &SlashCommand) -> Value {
     )
     .await;
     match chat.execute(&actor, cmd).await {
-        Err(e) => ephemeral(&e),
+        Err(e) => ephemeral(e.text()),
         Ok(Reply::Text(t)) => ephemeral(&t),
         Ok(Reply::Editor {
             scope,
@@ -120,7 +120,7 @@ pub async fn interaction(chat: &Chat, interaction: &Interaction) -> Value {
     };
     match chat.execute(&actor, cmd).await {
         // Shown under the text box, which keeps what the user wrote.
-        Err(e) => refuse(&e),
+        Err(e) => refuse(e.text()),
         Ok(reply) => json!({
             "response_action": "update",
             "view": {
