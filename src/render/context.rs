@@ -4,7 +4,8 @@
 use crate::hub::event::{RefChange, RefKind, RefUpdate};
 use crate::hub::repo::repo_url;
 use crate::hub::{Action, Event, Scope};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 
 /// The most items of a list a template sees (`ref_count` still counts them all).
 pub const LIST_CAP: usize = 50;
@@ -24,9 +25,99 @@ pub fn short_sha(sha: &str) -> String {
     sha.chars().take(7).collect()
 }
 
+/// What a template sees: every field here is a variable in templates/README.md, and a
+/// test holds the two to each other.
+#[derive(Debug, Serialize)]
+pub struct Context {
+    pub action: String,
+    pub scope: String,
+    pub scope_known: bool,
+    pub format: &'static str,
+    /// The main link: the comment, the discussion, the pushed commit, the new address, or
+    /// the repo.
+    pub url: String,
+    pub repo: Repo,
+    pub moved_to: Option<Moved>,
+    pub discussion: Option<Discussion>,
+    pub comment: Option<Comment>,
+    pub refs: Vec<Ref>,
+    pub ref_count: usize,
+    pub single_push: bool,
+    pub config: Option<Config>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Repo {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub label: String,
+    pub noun: String,
+    pub name: String,
+    pub url: String,
+    pub private: Option<bool>,
+    pub head: Option<String>,
+    pub head_url: Option<String>,
+    pub owner_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Moved {
+    pub name: String,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Discussion {
+    pub num: u64,
+    pub title: String,
+    pub status: String,
+    pub is_pull_request: bool,
+    pub kind: &'static str,
+    #[serde(rename = "Kind")]
+    pub kind_capitalized: &'static str,
+    pub short: &'static str,
+    pub url: String,
+    pub base: Option<String>,
+    pub merge_commit: Option<String>,
+    pub author_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Comment {
+    pub content: Option<String>,
+    pub hidden: bool,
+    pub url: String,
+    pub author_id: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Ref {
+    #[serde(rename = "ref")]
+    pub full: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub kind_label: &'static str,
+    pub change: &'static str,
+    pub old: Option<String>,
+    pub new: Option<String>,
+    pub commit_url: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Config {
+    pub private: Option<bool>,
+    pub changes: Vec<Change>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Change {
+    pub key: String,
+    pub value: String,
+}
+
 /// The context for rendering `event` with the template of `template_scope` (the event's
 /// scope or an ancestor; from an ancestor the event is seen as an `update`).
-pub fn build(event: &Event, template_scope: &Scope) -> Value {
+pub fn build(event: &Event, template_scope: &Scope) -> Context {
     let action = event
         .scope
         .seen_from(&event.action, template_scope)
@@ -36,7 +127,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
         "space" => "Space".to_string(),
         other => other.to_string(),
     };
-    let refs: Vec<Value> = event
+    let refs: Vec<Ref> = event
         .refs
         .iter()
         .take(LIST_CAP)
@@ -44,119 +135,122 @@ pub fn build(event: &Event, template_scope: &Scope) -> Value {
         .collect();
     let single_push = matches!(event.refs.as_slice(), [r] if r.kind == RefKind::Branch && r.change == RefChange::Updated);
     let discussion = event.discussion.as_ref().map(|d| {
-        let url = format!("{repo_link}/discussions/{}", d.num);
-        let (kind, short) = if d.is_pull_request {
-            ("pull request", "PR")
+        let (kind, kind_capitalized, short) = if d.is_pull_request {
+            ("pull request", "Pull request", "PR")
         } else {
-            ("discussion", "discussion")
+            ("discussion", "Discussion", "discussion")
         };
-        json!({
-            "num": d.num,
-            "title": clip(&d.title),
-            "status": d.status,
-            "is_pull_request": d.is_pull_request,
-            "kind": kind,
-            "Kind": capitalize(kind),
-            "short": short,
-            "url": url,
-            "base": d.base.as_deref().map(clip),
-            "merge_commit": d.merge_commit.as_deref().map(short_sha),
-            "author_id": d.author_id,
-        })
+        Discussion {
+            num: d.num,
+            title: clip(&d.title),
+            status: d.status.clone(),
+            is_pull_request: d.is_pull_request,
+            kind,
+            kind_capitalized,
+            short,
+            url: format!("{repo_link}/discussions/{}", d.num),
+            base: d.base.as_deref().map(clip),
+            merge_commit: d.merge_commit.as_deref().map(short_sha),
+            author_id: d.author_id.clone(),
+        }
     });
     let comment = event.comment.as_ref().map(|c| {
-        let base = discussion
-            .as_ref()
-            .and_then(|d| d["url"].as_str())
-            .unwrap_or(&repo_link);
-        let url = if c.id.is_empty() {
-            base.to_string()
-        } else {
-            format!("{base}#{}", c.id)
-        };
-        json!({ "content": c.content.as_deref().map(clip), "hidden": c.hidden, "url": url, "author_id": c.author_id })
+        let base = discussion.as_ref().map_or(&repo_link, |d| &d.url);
+        Comment {
+            content: c.content.as_deref().map(clip),
+            hidden: c.hidden,
+            url: if c.id.is_empty() {
+                base.to_string()
+            } else {
+                format!("{base}#{}", c.id)
+            },
+            author_id: c.author_id.clone(),
+        }
     });
-    let moved_to = event
-        .moved_to
-        .as_ref()
-        .map(|n| json!({ "name": n.as_str(), "url": repo_url(&event.repo.kind, n) }));
-    let config = event.config.as_ref().map(|c| {
-        let changes: Vec<Value> = c
+    let moved_to = event.moved_to.as_ref().map(|n| Moved {
+        name: n.as_str().to_string(),
+        url: repo_url(&event.repo.kind, n),
+    });
+    let config = event.config.as_ref().map(|c| Config {
+        private: c.get("private").and_then(Value::as_bool),
+        changes: c
             .iter()
             .take(LIST_CAP)
-            .map(|(k, v)| json!({ "key": clip(k), "value": clip(&plain(v)) }))
-            .collect();
-        json!({ "private": c.get("private").and_then(Value::as_bool), "changes": changes })
+            .map(|(k, v)| Change {
+                key: clip(k),
+                value: clip(&plain(v)),
+            })
+            .collect(),
     });
     let on_comment = Scope::parse("discussion.comment").is_ok_and(|c| c.covers(&event.scope));
     let url = comment
         .as_ref()
         .filter(|_| on_comment)
-        .or(discussion.as_ref())
-        .and_then(|v| v["url"].as_str().map(str::to_string))
-        .or_else(|| {
-            single_push.then(|| {
-                refs[0]["commit_url"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_string()
-            })
-        })
-        .or_else(|| {
-            moved_to
-                .as_ref()
-                .and_then(|m| m["url"].as_str().map(str::to_string))
-        })
+        .map(|c| c.url.clone())
+        .or_else(|| discussion.as_ref().map(|d| d.url.clone()))
+        .or_else(|| single_push.then(|| refs[0].commit_url.clone().unwrap_or_default()))
+        .or_else(|| moved_to.as_ref().map(|m| m.url.clone()))
         .unwrap_or_else(|| repo_link.clone());
-    json!({
-        "action": action.as_str(),
-        "scope": event.scope.as_str(),
-        "scope_known": event.scope.is_known(),
-        "format": event.format.as_str(),
-        "url": url,
-        "repo": {
-            "type": event.repo.kind.as_str(),
-            "label": event.repo.kind.label(),
-            "noun": noun,
-            "name": event.repo.name.as_str(),
-            "url": repo_link,
-            "private": event.repo.private,
-            "head": event.repo.head_sha.as_deref().map(short_sha),
-            "head_url": event.repo.head_sha.as_ref().map(|s| format!("{repo_link}/commit/{s}")),
-            "owner_id": event.repo.owner_id,
+    Context {
+        action: action.as_str().to_string(),
+        scope: event.scope.as_str().to_string(),
+        scope_known: event.scope.is_known(),
+        format: event.format.as_str(),
+        url,
+        repo: Repo {
+            kind: event.repo.kind.as_str().to_string(),
+            label: event.repo.kind.label(),
+            noun,
+            name: event.repo.name.as_str().to_string(),
+            url: repo_link.clone(),
+            private: event.repo.private,
+            head: event.repo.head_sha.as_deref().map(short_sha),
+            head_url: event
+                .repo
+                .head_sha
+                .as_ref()
+                .map(|s| format!("{repo_link}/commit/{s}")),
+            owner_id: event.repo.owner_id.clone(),
         },
-        "moved_to": moved_to,
-        "discussion": discussion,
-        "comment": comment,
-        "refs": refs,
-        "ref_count": event.refs.len() + event.refs_more,
-        "single_push": single_push,
-        "config": config,
-    })
+        moved_to,
+        discussion,
+        comment,
+        refs,
+        ref_count: event.refs.len() + event.refs_more,
+        single_push,
+        config,
+    }
 }
 
-fn ref_value(repo_link: &str, r: &RefUpdate) -> Value {
-    let kind_label = match r.kind {
-        RefKind::Branch => "Branch",
-        RefKind::Tag => "Tag",
-        RefKind::Pr => "PR ref",
-        RefKind::Other => "Ref",
+fn ref_value(repo_link: &str, r: &RefUpdate) -> Ref {
+    let (kind, kind_label) = match r.kind {
+        RefKind::Branch => ("branch", "Branch"),
+        RefKind::Tag => ("tag", "Tag"),
+        RefKind::Pr => ("pr ref", "PR ref"),
+        RefKind::Other => ("ref", "Ref"),
     };
     let change = match r.change {
         RefChange::Created => "created",
         RefChange::Updated => "updated",
         RefChange::Deleted => "deleted",
     };
-    json!({
-        "ref": clip(&r.full),
-        "name": clip(if r.kind == RefKind::Pr { &r.full } else { &r.name }),
-        "kind": kind_label.to_ascii_lowercase(),
-        "kind_label": kind_label,
-        "change": change,
-        "old": r.old_sha.as_deref().map(short_sha),
-        "new": r.new_sha.as_deref().map(short_sha),
-        "commit_url": r.new_sha.as_ref().map(|s| format!("{repo_link}/commit/{s}")),
-    })
+    Ref {
+        full: clip(&r.full),
+        name: clip(if r.kind == RefKind::Pr {
+            &r.full
+        } else {
+            &r.name
+        }),
+        kind,
+        kind_label,
+        change,
+        old: r.old_sha.as_deref().map(short_sha),
+        new: r.new_sha.as_deref().map(short_sha),
+        commit_url: r
+            .new_sha
+            .as_ref()
+            .map(|s| format!("{repo_link}/commit/{s}")),
+    }
 }
 
 /// A config value as a person would read it.
@@ -169,9 +263,96 @@ fn plain(v: &Value) -> String {
     }
 }
 
-fn capitalize(s: &str) -> String {
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
-        .unwrap_or_default()
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// The variables the README's table names: `a.b`, `refs[].name`…
+    fn documented() -> BTreeSet<String> {
+        let readme = include_str!("../../templates/README.md");
+        let table = readme
+            .split("## Variables")
+            .nth(1)
+            .and_then(|t| t.split("\n## ").next())
+            .expect("a Variables section");
+        table
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .flat_map(|l| {
+                let first = l.split('|').nth(1).unwrap_or_default();
+                first
+                    .split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// Every leaf of a context (list items as `[]`), and every list.
+    fn paths(v: &Value, at: &str, out: &mut BTreeSet<String>) {
+        match v {
+            Value::Object(m) => {
+                for (k, v) in m {
+                    let p = if at.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{at}.{k}")
+                    };
+                    paths(v, &p, out);
+                }
+            }
+            Value::Array(items) => {
+                out.insert(at.to_string());
+                for item in items {
+                    paths(item, &format!("{at}[]"), out);
+                }
+            }
+            _ => {
+                out.insert(at.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_documents_every_variable_and_only_those() {
+        let mut seen = BTreeSet::new();
+        for name in [
+            "repo",
+            "repo.content",
+            "repo.config",
+            "discussion",
+            "discussion.comment",
+        ] {
+            let scope = Scope::parse(name).unwrap();
+            let mut e = crate::render::samples::largest(&scope);
+            e.moved_to = Some(crate::hub::RepoName::parse("acme/new").unwrap());
+            let v = serde_json::to_value(build(&e, &scope)).unwrap();
+            paths(&v, "", &mut seen);
+        }
+        // An object absent from one sample (`discussion` on a push) is not a leaf of its own.
+        let objects: BTreeSet<String> = seen
+            .iter()
+            .filter_map(|p| p.rsplit_once('.').map(|(o, _)| o.to_string()))
+            .collect();
+        seen.retain(|p| !objects.contains(p));
+        let documented = documented();
+        // A list documented as a whole (`config.changes`: list of `{key, value}`) covers
+        // its items' fields.
+        let covered = |p: &String| {
+            documented.contains(p) || documented.iter().any(|d| p.starts_with(&format!("{d}[].")))
+        };
+        let undocumented: Vec<_> = seen.iter().filter(|p| !covered(p)).collect();
+        assert!(
+            undocumented.is_empty(),
+            "not in templates/README.md: {undocumented:?}"
+        );
+        let missing: Vec<_> = documented.iter().filter(|d| !seen.contains(*d)).collect();
+        assert!(
+            missing.is_empty(),
+            "documented but not in the context: {missing:?}"
+        );
+    }
 }

@@ -259,9 +259,9 @@ mod tests {
             .map(|_| crate::hub::event::RefUpdate::new(&long, None, None))
             .collect();
         let ctx = crate::render::context::build(&event, &scope);
-        assert_eq!(ctx["refs"].as_array().unwrap().len(), 50);
-        assert_eq!(ctx["ref_count"], 5000);
-        let name = ctx["refs"][0]["name"].as_str().unwrap().chars().count();
+        assert_eq!(ctx.refs.len(), 50);
+        assert_eq!(ctx.ref_count, 5000);
+        let name = ctx.refs[0].name.chars().count();
         assert_eq!(name, crate::render::context::TEXT_CAP);
     }
 
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!((event.refs.len(), event.refs_more), (100, 4900));
         let scope = crate::hub::Scope::parse("repo.content").unwrap();
         assert_eq!(
-            crate::render::context::build(&event, &scope)["ref_count"],
+            crate::render::context::build(&event, &scope).ref_count,
             5000
         );
     }

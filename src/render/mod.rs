@@ -245,12 +245,12 @@ fn join(notes: Vec<String>) -> Option<String> {
     (!notes.is_empty()).then(|| notes.join("; "))
 }
 
-fn message(out: &str, ctx: &serde_json::Value, event: &Event) -> Message {
+fn message(out: &str, ctx: &context::Context, event: &Event) -> Message {
     let (headline, body) = split(out);
     Message {
         headline,
         body,
-        url: ctx["url"].as_str().unwrap_or_default().to_string(),
+        url: ctx.url.clone(),
         color: color(event),
     }
 }
