@@ -6,6 +6,7 @@ use super::{header_secs, network_error, seconds, Place, Post, SendError, Sent};
 use crate::render::limits::cut;
 use crate::render::Message;
 use crate::route::Platform;
+use serde::Deserialize;
 use serde_json::{json, Value};
 use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateMessage};
 use serenity::model::channel::Nonce;
@@ -17,6 +18,19 @@ pub const TITLE_MAX: usize = 256;
 pub const DESCRIPTION_MAX: usize = 4096;
 /// Requests a bot may make per second, across all routes.
 pub const GLOBAL_PER_SECOND: usize = 50;
+
+/// What herald reads of Discord's answers: a created object's id (a message, a thread, a
+/// channel's guild) and an error's fields.
+#[derive(Debug, Default, Deserialize)]
+struct Answer {
+    id: Option<String>,
+    guild_id: Option<String>,
+    code: Option<i64>,
+    message: Option<String>,
+    retry_after: Option<f64>,
+    #[serde(default)]
+    global: bool,
+}
 
 pub struct Discord {
     http: reqwest::Client,
@@ -58,8 +72,12 @@ impl Discord {
             .map_err(|e| network_error("discord", e).reason().to_string())?;
         match resp.status().as_u16() {
             200 => {
-                let json: Value = resp.json().await.map_err(|e| e.to_string())?;
-                Ok(json["guild_id"].as_str().map(str::to_string))
+                let text = resp
+                    .text()
+                    .await
+                    .map_err(|e| network_error("discord", e).reason().to_string())?;
+                let answer: Answer = serde_json::from_str(&text).unwrap_or_default();
+                Ok(answer.guild_id)
             }
             403 | 404 => Ok(None),
             other => Err(format!(
@@ -83,12 +101,13 @@ impl Discord {
             Place::Thread { id, .. } => id,
         };
         let url = format!("{}/api/v10/channels/{target}/messages", self.api_base);
-        let json = self
+        let (answer, wait) = self
             .request(post.owner, &url, &body(post.msg, &post.nonce))
             .await?;
         Ok(Sent {
-            id: json.0["id"].as_str().unwrap_or_default().to_string(),
-            wait: json.1,
+            // Posted all the same: without an id only its thread is lost.
+            id: answer.id.unwrap_or_default(),
+            wait,
         })
     }
 
@@ -106,10 +125,9 @@ impl Discord {
         );
         let body =
             json!({ "name": cut(Platform::Console, name, 100), "auto_archive_duration": 10080 });
-        let (json, _) = self.request(owner, &url, &body).await?;
-        json["id"]
-            .as_str()
-            .map(str::to_string)
+        let (answer, _) = self.request(owner, &url, &body).await?;
+        answer
+            .id
             .ok_or_else(|| SendError::transient("discord: the new thread has no id"))
     }
 
@@ -120,7 +138,7 @@ impl Discord {
         owner: &str,
         url: &str,
         body: &Value,
-    ) -> Result<(Value, Option<Duration>), SendError> {
+    ) -> Result<(Answer, Option<Duration>), SendError> {
         self.global.acquire(owner).await;
         let resp = self
             .http
@@ -133,7 +151,8 @@ impl Discord {
         let status = resp.status();
         let headers = resp.headers().clone();
         let text = resp.text().await.map_err(|e| network_error("discord", e))?;
-        let json: Value = serde_json::from_str(&text).unwrap_or_default();
+        // Not JSON (a proxy's error page): the status alone decides.
+        let answer: Answer = serde_json::from_str(&text).unwrap_or_default();
         let empty = headers
             .get("x-ratelimit-remaining")
             .and_then(|v| v.to_str().ok())
@@ -142,26 +161,28 @@ impl Discord {
             .then(|| header_secs(&headers, "x-ratelimit-reset-after"))
             .flatten();
         if status.is_success() {
-            return Ok((json, wait));
+            return Ok((answer, wait));
         }
-        let code = json["code"].as_i64().unwrap_or(0);
-        let message = json["message"].as_str().unwrap_or("no error body");
+        let code = answer.code.unwrap_or(0);
+        let message = answer.message.as_deref().unwrap_or("no error body");
         let reason = format!("discord: HTTP {} (code {code}): {message}", status.as_u16());
         if status.as_u16() == 429 {
-            let retry_after = seconds(json["retry_after"].as_f64())
+            let retry_after = seconds(answer.retry_after)
                 .or_else(|| header_secs(&headers, "retry-after"))
                 .unwrap_or(Duration::from_secs(1));
-            let global = json["global"] == true
+            let global = answer.global
                 || headers
                     .get("x-ratelimit-global")
                     .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"));
+            // The global limit is held here, for every request of every channel; the
+            // lanes only wait for this channel's own bucket.
             if global {
                 self.global.pause(retry_after);
             }
             return Err(SendError::RateLimited {
                 reason,
                 retry_after,
-                global,
+                every_lane: false,
             });
         }
         // Any other 4xx (10003 Unknown Channel, 50001 Missing Access, 50013 Missing

@@ -15,7 +15,8 @@ struct Lane {
 #[derive(Default)]
 pub struct Lanes {
     lanes: Mutex<HashMap<String, Lane>>,
-    /// A platform-wide wait (Discord's global limit, Slack's per-workspace one).
+    /// A platform-wide wait (Slack's per-workspace limits; Discord's global one is held by
+    /// its sender).
     paused: Mutex<HashMap<Platform, Instant>>,
 }
 

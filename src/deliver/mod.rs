@@ -6,6 +6,7 @@ pub mod console;
 pub mod discord;
 mod fair;
 pub mod lanes;
+mod post;
 mod process;
 pub mod renders;
 pub mod slack;
@@ -24,12 +25,13 @@ pub enum SendError {
         reason: String,
         retry_after: Option<Duration>,
     },
-    /// 429: wait, then try again; not a failure of the delivery. `global`: every channel
-    /// of the platform waits.
+    /// 429: wait, then try again; not a failure of the delivery. `every_lane`: every
+    /// channel of the platform waits (Slack's limits are per method and workspace; Discord's
+    /// global one is held by its sender, for every request, instead).
     RateLimited {
         reason: String,
         retry_after: Duration,
-        global: bool,
+        every_lane: bool,
     },
     /// The platform refused for good (unknown channel, missing access, bad token).
     Permanent(String),

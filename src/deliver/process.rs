@@ -1,24 +1,22 @@
-//! Sending one channel's head: gather the burst behind it, render, pick the thread, post,
-//! and record what happened to every delivery involved.
+//! Sending one channel's head: gather the burst behind it and render it; `post.rs` posts
+//! it and records what happened.
 
+use super::burst;
 use super::worker::Worker;
-use super::{burst, threads, Place, Post, SendError};
 use crate::hub::Event;
-use crate::metrics::DeliveryOutcome;
 use crate::render::Message;
-use crate::route::subscription::Threads;
-use crate::route::{Channel, Platform, Subscription};
+use crate::route::{Channel, Platform};
 use crate::store::deliveries::{self, Claimed};
-use crate::store::{now_ms, subscriptions, templates, threads as thread_store};
+use crate::store::{now_ms, subscriptions, templates};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// One claimed delivery, ready to send.
-struct Ready {
-    claimed: Claimed,
-    event: Arc<Event>,
-    msg: Message,
-    note: Option<String>,
+pub(super) struct Ready {
+    pub claimed: Claimed,
+    pub event: Arc<Event>,
+    pub msg: Message,
+    pub note: Option<String>,
 }
 
 impl Worker {
@@ -151,186 +149,6 @@ impl Worker {
             }
         }
         deliveries::release(&self.store.pool, &unused).await?;
-        Ok(())
-    }
-
-    /// Posts the message where the subscription's thread mode wants it, and records it.
-    async fn post(
-        &self,
-        burst: &[Ready],
-        msg: Message,
-        channel: &Channel,
-        sub: Option<&Subscription>,
-    ) -> anyhow::Result<Option<Duration>> {
-        let pool = &self.store.pool;
-        let head = &burst[0];
-        let mode = sub.map(|s| s.threads).unwrap_or(Threads::None);
-        let key = threads::key(&head.event)
-            .filter(|_| mode != Threads::None && channel.platform != Platform::Console);
-        let existing = match &key {
-            Some(k) => thread_store::get(pool, &channel.to_string(), k).await?,
-            None => None,
-        };
-        let status = threads::is_status(&head.event);
-        let place = match &existing {
-            Some(id) => Place::Thread {
-                id: id.clone(),
-                broadcast: mode == Threads::ThreadAndChannel && status,
-            },
-            None => Place::Channel,
-        };
-        let owner = sub
-            .and_then(|s| s.workspace.as_deref())
-            .unwrap_or("operator");
-        let post = Post {
-            channel,
-            owner,
-            place,
-            nonce: format!("herald-{}", head.claimed.id),
-            msg: &msg,
-        };
-        let sent = match self.senders.send(&post).await {
-            Ok(sent) => sent,
-            Err(e) => return self.failed(burst, channel, e).await,
-        };
-        let mut notes: Vec<String> = burst.iter().filter_map(|r| r.note.clone()).collect();
-        match (&key, &existing) {
-            (Some(k), None) => match self
-                .senders
-                .start_thread(&post, &sent.id, &threads::name(&head.event))
-                .await
-            {
-                Ok(Some(tid)) => {
-                    thread_store::set(pool, &channel.to_string(), k, &tid, now_ms()).await?
-                }
-                Ok(None) => {}
-                Err(e) => notes.push(format!("no thread was started: {}", e.reason())),
-            },
-            // Discord has no broadcast: the change is posted to the channel as well.
-            (Some(_), Some(_))
-                if status
-                    && mode == Threads::ThreadAndChannel
-                    && channel.platform == Platform::Discord =>
-            {
-                let also = Post {
-                    channel,
-                    owner,
-                    place: Place::Channel,
-                    nonce: format!("herald-{}-c", head.claimed.id),
-                    msg: &msg,
-                };
-                if let Err(e) = self.senders.send(&also).await {
-                    notes.push(format!("not shown in the channel: {}", e.reason()));
-                }
-            }
-            _ => {}
-        }
-        let note = (!notes.is_empty()).then(|| notes.join("; "));
-        deliveries::mark_sent(pool, head.claimed.id, &sent.id, note.as_deref(), now_ms()).await?;
-        let merged = burst.len() - 1;
-        let platform = channel.platform;
-        self.metrics.delivery(platform, DeliveryOutcome::Sent, 1);
-        self.metrics
-            .delivery(platform, DeliveryOutcome::Merged, merged as u64);
-        if let Some(id) = head.claimed.subscription_id {
-            subscriptions::record_outcome(pool, id, None, self.settings.pause_after).await?;
-        }
-        tracing::info!(delivery = head.claimed.id, event = head.claimed.event_id, channel = %channel,
-            merged, "delivered");
-        Ok(sent.wait)
-    }
-
-    /// A failed send: wait and retry, or give up with the reason.
-    async fn failed(
-        &self,
-        burst: &[Ready],
-        channel: &Channel,
-        e: SendError,
-    ) -> anyhow::Result<Option<Duration>> {
-        let pool = &self.store.pool;
-        let head = &burst[0].claimed;
-        let others: Vec<i64> = burst.iter().skip(1).map(|r| r.claimed.id).collect();
-        // After a transient failure the message may exist (a timeout): the burst stays tied
-        // to it, so the retry sends the same burst under the same nonce. Otherwise it was
-        // not posted, and the others go back to the queue.
-        let retried =
-            matches!(&e, SendError::Transient { .. }) && head.attempts < self.policy.max_attempts;
-        if !retried {
-            deliveries::release(pool, &others).await?;
-        }
-        let outcome = match &e {
-            SendError::RateLimited { .. } => DeliveryOutcome::RateLimited,
-            _ if retried => DeliveryOutcome::Retried,
-            _ => DeliveryOutcome::Failed,
-        };
-        self.metrics.delivery(channel.platform, outcome, 1);
-        if outcome == DeliveryOutcome::RateLimited {
-            let platform = crate::metrics::PlatformLabels {
-                platform: channel.platform,
-            };
-            self.metrics.rate_limit_waits.get_or_create(&platform).inc();
-        }
-        match e {
-            SendError::RateLimited {
-                reason,
-                retry_after,
-                global,
-            } => {
-                let due = now_ms() + retry_after.as_millis() as i64;
-                deliveries::retry_at(pool, head.id, &reason, due, false).await?;
-                if global {
-                    self.lanes.pause(channel.platform, retry_after);
-                }
-                tracing::warn!(delivery = head.id, channel = %channel, wait_ms = retry_after.as_millis() as u64, global, "rate limited");
-                Ok(Some(retry_after))
-            }
-            SendError::Transient {
-                reason,
-                retry_after,
-            } if head.attempts < self.policy.max_attempts => {
-                let delay = self.policy.delay(head.attempts, retry_after);
-                deliveries::retry_at(
-                    pool,
-                    head.id,
-                    &reason,
-                    now_ms() + delay.as_millis() as i64,
-                    true,
-                )
-                .await?;
-                tracing::warn!(delivery = head.id, event = head.event_id, channel = %channel,
-                    attempt = head.attempts, retry_in_ms = delay.as_millis() as u64, %reason, "delivery will be retried");
-                Ok(None)
-            }
-            SendError::Transient { reason, .. } => {
-                self.fail(
-                    head,
-                    &format!("gave up after {} attempts: {reason}", head.attempts),
-                )
-                .await?;
-                Ok(None)
-            }
-            SendError::Permanent(reason) => {
-                self.fail(head, &reason).await?;
-                if let Some(id) = head.subscription_id {
-                    if subscriptions::record_outcome(
-                        pool,
-                        id,
-                        Some(&reason),
-                        self.settings.pause_after,
-                    )
-                    .await?
-                    {
-                        tracing::error!(subscription = id, %reason, "subscription paused after repeated permanent failures");
-                    }
-                }
-                Ok(None)
-            }
-        }
-    }
-
-    async fn fail(&self, head: &Claimed, reason: &str) -> anyhow::Result<()> {
-        tracing::error!(delivery = head.id, event = head.event_id, channel = %head.channel, %reason, "delivery failed");
-        deliveries::mark_failed(&self.store.pool, head.id, reason).await?;
         Ok(())
     }
 }

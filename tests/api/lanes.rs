@@ -104,6 +104,33 @@ async fn a_429_from_the_platform_is_waited_out_and_not_counted_as_a_failed_try()
 }
 
 #[tokio::test]
+async fn a_global_429_holds_every_channel_until_it_has_passed() {
+    let app = spawn_app().await;
+    subscribe_no_threads(&app, "acme/first", DISCORD_CHANNEL).await;
+    subscribe_no_threads(&app, "acme/second", OTHER_DISCORD).await;
+    let mut global = fixture_json("discord/ratelimit_429_global_body_docs.json");
+    global["retry_after"] = json!(1.5);
+    app.discord.script(vec![Reply(
+        429,
+        vec![("x-ratelimit-global", "true".into())],
+        global,
+    )]);
+    let first = event_id(app.post_webhook(&push("acme/first", &sha(1))).await).await;
+    app.discord.wait_posts(1).await;
+    let limited_at = std::time::Instant::now();
+    // Another channel's message, after the 429: it waits too, as Discord asked.
+    let second = event_id(app.post_webhook(&push("acme/second", &sha(2))).await).await;
+    app.discord.wait_posts(2).await;
+    let waited = limited_at.elapsed();
+    assert!(
+        waited >= Duration::from_millis(1300),
+        "the next request came {waited:?} after a global 429 of 1.5 s"
+    );
+    settle_all(&app, &[first, second]).await;
+    assert_eq!(app.discord.created().len(), 2, "both delivered, once each");
+}
+
+#[tokio::test]
 async fn queued_pushes_to_one_repo_become_one_message_that_lists_every_commit() {
     let app = spawn_app_with(|s| s.delivery.slack_interval_ms = 400).await;
     subscribe_no_threads(&app, "acme/busy", SLACK_CHANNEL).await;

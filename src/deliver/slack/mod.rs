@@ -82,7 +82,7 @@ impl Slack {
             return Err(SendError::RateLimited {
                 reason: "slack: ratelimited".into(),
                 retry_after: retry_after.unwrap_or(Duration::from_secs(1)),
-                global: true,
+                every_lane: true,
             });
         }
         if status.is_server_error() {
