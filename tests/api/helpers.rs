@@ -77,6 +77,8 @@ struct FakeState {
     /// Channel id → its guild (Discord) or team (Slack); others are unknown.
     channels: Mutex<std::collections::HashMap<String, String>>,
     received: Mutex<Vec<Recorded>>,
+    /// Woken at every request, for the tests waiting for one.
+    arrived: tokio::sync::Notify,
     script: Mutex<VecDeque<Reply>>,
     /// Rate limit per channel, as the real APIs keep it: at most `n` messages per window.
     limit: Mutex<Option<(usize, Duration)>>,
@@ -172,6 +174,7 @@ async fn record(
         });
         r.len()
     };
+    s.arrived.notify_waiters();
     if *s.revoked.lock().unwrap() {
         return respond(match s.kind {
             Kind::Discord => Reply(
@@ -318,6 +321,7 @@ impl FakeApi {
             admins: Mutex::new(vec![]),
             channels: Mutex::new(Default::default()),
             received: Mutex::new(vec![]),
+            arrived: tokio::sync::Notify::new(),
             script: Mutex::new(VecDeque::new()),
             limit: Mutex::new(None),
             windows: Mutex::new(Default::default()),
@@ -354,15 +358,30 @@ impl FakeApi {
             .collect()
     }
 
+    /// Waits (woken by each request, at most `limit`) until `check` finds what it wants.
+    async fn wait_for<T>(&self, limit: Duration, check: impl Fn() -> Option<T>) -> Option<T> {
+        let until = tokio::time::Instant::now() + limit;
+        loop {
+            // Registered before the check, so a request between the two is not missed.
+            let next = self.state.arrived.notified();
+            tokio::pin!(next);
+            next.as_mut().enable();
+            if let Some(found) = check() {
+                return Some(found);
+            }
+            if tokio::time::timeout_at(until, next).await.is_err() {
+                return None;
+            }
+        }
+    }
+
     /// Waits until at least `n` messages were posted (or 10 s passed), and returns them.
     pub async fn wait_posts(&self, n: usize) -> Vec<Recorded> {
-        for _ in 0..200 {
-            if self.posts().len() >= n {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let enough = || Some(self.posts()).filter(|p| p.len() >= n);
+        match self.wait_for(Duration::from_secs(10), enough).await {
+            Some(posts) => posts,
+            None => self.posts(),
         }
-        self.posts()
     }
 
     /// The requests to paths containing `part`.
@@ -375,13 +394,11 @@ impl FakeApi {
 
     /// Waits until a request to a path containing `part` arrived, and returns it.
     pub async fn wait_at(&self, part: &str) -> Recorded {
-        for _ in 0..100 {
-            if let Some(r) = self.received_at(part).pop() {
-                return r;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let found = || self.received_at(part).pop();
+        match self.wait_for(Duration::from_secs(5), found).await {
+            Some(r) => r,
+            None => panic!("nothing arrived at {part}: {:?}", self.received()),
         }
-        panic!("nothing arrived at {part}: {:?}", self.received());
     }
 
     /// Enforces a rate limit of `n` messages per `window` on each channel.
@@ -577,14 +594,13 @@ impl TestApp {
 
     /// Waits until every delivery of the event is finished (sent or failed).
     pub async fn settled(&self, event_id: i64) -> Vec<herald::store::deliveries::Delivery> {
-        for _ in 0..200 {
+        // A local SQLite read is cheap: asked every 10 ms, for up to 10 s.
+        for _ in 0..1000 {
             let d = self.deliveries(event_id).await;
-            if d.iter()
-                .all(|d| d.status == Status::Sent || d.status == Status::Failed)
-            {
+            if d.iter().all(|d| d.status.is_finished()) {
                 return d;
             }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         panic!(
             "deliveries of event {event_id} never settled: {:?}",
