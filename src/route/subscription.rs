@@ -13,7 +13,8 @@ pub struct UnknownThreads(pub String);
 pub struct UnknownSource(pub String);
 
 /// Where the events of one discussion or pull request go.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::Type)]
+#[sqlx(rename_all = "lowercase")]
 pub enum Threads {
     /// Every event in the channel.
     None,
@@ -21,6 +22,7 @@ pub enum Threads {
     Thread,
     /// Like `Thread`, and openings, closes, merges and reopenings also in the channel.
     #[default]
+    #[sqlx(rename = "thread+channel")]
     ThreadAndChannel,
 }
 

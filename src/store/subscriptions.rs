@@ -37,8 +37,8 @@ pub(super) struct Row {
     scopes: String,
     channel: String,
     workspace: Option<String>,
-    /// Read as text: one row with a value this herald does not know is skipped, not every
-    /// row of the query failed (the column has no CHECK).
+    /// Read as text, like `threads`: one row with a value this herald does not know is
+    /// skipped, not every row of the query failed (the columns have no CHECK).
     source: String,
     created_at: i64,
     created_by: String,
@@ -121,7 +121,7 @@ pub async fn add(
                 "UPDATE subscriptions SET scopes = ?, threads = ?, paused_reason = NULL, failures = 0, channel_checked = 1 WHERE id = ?",
             )
             .bind(join_scopes(&merged))
-            .bind(new.threads.as_str())
+            .bind(new.threads)
             .bind(old.id)
             .execute(&mut *conn)
             .await?;
@@ -218,7 +218,7 @@ async fn insert(
     .bind(new.source)
     .bind(now)
     .bind(&new.created_by)
-    .bind(new.threads.as_str())
+    .bind(new.threads)
     .fetch_one(conn)
     .await
 }
