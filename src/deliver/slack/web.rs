@@ -79,25 +79,25 @@ pub struct UserFacts {
 pub struct Nothing {}
 
 impl Slack {
+    /// Sends a Web API request with the bot's token, and reads its answer.
+    async fn answer<T: DeserializeOwned + Default>(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<Answer<T>, String> {
+        let failed = |e| network_error("slack", e).reason().to_string();
+        let resp = req.bearer_auth(&self.token).send().await.map_err(failed)?;
+        let text = resp.text().await.map_err(failed)?;
+        Ok(Answer::read(&text))
+    }
+
     /// GET a Web API method, and its answer.
     async fn call<T: DeserializeOwned + Default>(
         &self,
         method: &str,
         query: &[(&str, &str)],
     ) -> Result<Answer<T>, String> {
-        let resp = self
-            .http
-            .get(format!("{}/{method}", self.api_base))
-            .bearer_auth(&self.token)
-            .query(query)
-            .send()
-            .await
-            .map_err(|e| network_error("slack", e).reason().to_string())?;
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| network_error("slack", e).reason().to_string())?;
-        Ok(Answer::read(&text))
+        let url = format!("{}/{method}", self.api_base);
+        self.answer(self.http.get(url).query(query)).await
     }
 
     /// The teams a channel is part of (several for a shared channel); none when the app
@@ -137,19 +137,9 @@ impl Slack {
             trigger_id: &'a str,
             view: &'a V,
         }
-        let resp = self
-            .http
-            .post(format!("{}/views.open", self.api_base))
-            .bearer_auth(&self.token)
-            .json(&Open { trigger_id, view })
-            .send()
-            .await
-            .map_err(|e| network_error("slack", e).reason().to_string())?;
-        let text = resp
-            .text()
-            .await
-            .map_err(|e| network_error("slack", e).reason().to_string())?;
-        let answer: Answer<Nothing> = Answer::read(&text);
+        let url = format!("{}/views.open", self.api_base);
+        let req = self.http.post(url).json(&Open { trigger_id, view });
+        let answer: Answer<Nothing> = self.answer(req).await?;
         match answer.ok {
             true => Ok(()),
             false => Err(answer.error().to_string()),
