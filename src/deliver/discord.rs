@@ -86,6 +86,11 @@ impl Discord {
         }
     }
 
+    /// How long Discord's global pause still lasts, if one does.
+    pub fn paused_for(&self) -> Option<Duration> {
+        self.global.paused_for()
+    }
+
     pub fn new(http: reqwest::Client, api_base: &str, token: &str) -> Discord {
         Discord {
             http,
@@ -139,7 +144,13 @@ impl Discord {
         url: &str,
         body: &Value,
     ) -> Result<(Answer, Option<Duration>), SendError> {
-        self.global.acquire(owner).await;
+        if let Err(left) = self.global.acquire(owner).await {
+            return Err(SendError::RateLimited {
+                reason: "discord: waiting out a global rate limit".into(),
+                retry_after: left,
+                every_lane: false,
+            });
+        }
         let resp = self
             .http
             .post(url)

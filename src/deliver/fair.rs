@@ -14,18 +14,26 @@ pub struct FairLimit {
     state: Mutex<Turns>,
 }
 
+/// A waiter's answer: a slot, or how long the global pause lasts.
+type Turn = oneshot::Sender<Result<(), Duration>>;
+
 #[derive(Default)]
 struct Turns {
     /// Slots given in the last second.
     recent: VecDeque<Instant>,
     paused_until: Option<Instant>,
-    /// Owners with requests waiting, in turn order, each with its waiters in order.
-    queue: VecDeque<(String, VecDeque<oneshot::Sender<()>>)>,
+    /// Owners with requests waiting, in turn order, each with its waiters in order: each
+    /// gets a slot, or how long a global pause still lasts.
+    queue: VecDeque<(String, VecDeque<Turn>)>,
     /// Whether a task is giving out slots to the queue.
     granting: bool,
 }
 
 impl Turns {
+    fn paused_for(&self, now: Instant) -> Option<Duration> {
+        self.paused_until.filter(|t| *t > now).map(|t| t - now)
+    }
+
     /// How long until a slot is free; `None`: now.
     fn wait(&mut self, now: Instant, per_second: usize) -> Option<Duration> {
         let second = Duration::from_secs(1);
@@ -56,14 +64,18 @@ impl FairLimit {
         })
     }
 
-    /// Waits for a slot for `owner`.
-    pub async fn acquire(self: &Arc<Self>, owner: &str) {
+    /// Waits for a slot for `owner`; during a global pause, answers at once how long it
+    /// still lasts (nobody waits out a pause holding a send: the delivery is rescheduled).
+    pub async fn acquire(self: &Arc<Self>, owner: &str) -> Result<(), Duration> {
         let turn = {
             let mut t = self.state.lock().expect("not poisoned");
             let now = Instant::now();
+            if let Some(left) = t.paused_for(now) {
+                return Err(left);
+            }
             if t.queue.is_empty() && t.wait(now, self.per_second).is_none() {
                 t.recent.push_back(now);
-                return;
+                return Ok(());
             }
             let (tx, rx) = oneshot::channel();
             match t.queue.iter_mut().find(|(o, _)| o == owner) {
@@ -76,7 +88,15 @@ impl FairLimit {
             }
             rx
         };
-        let _ = turn.await;
+        turn.await.unwrap_or(Ok(()))
+    }
+
+    /// How long the global pause still lasts, if one does.
+    pub fn paused_for(&self) -> Option<Duration> {
+        self.state
+            .lock()
+            .expect("not poisoned")
+            .paused_for(Instant::now())
     }
 
     /// No request for `d` (Discord answered a global 429).
@@ -90,6 +110,16 @@ impl FairLimit {
             let wait = {
                 let mut t = self.state.lock().expect("not poisoned");
                 let now = Instant::now();
+                if let Some(left) = t.paused_for(now) {
+                    // Everyone waiting is told at once how long the pause lasts.
+                    for (_, waiters) in t.queue.drain(..) {
+                        for tx in waiters {
+                            let _ = tx.send(Err(left));
+                        }
+                    }
+                    t.granting = false;
+                    return;
+                }
                 match t.wait(now, self.per_second) {
                     Some(wait) => wait,
                     None => {
@@ -99,7 +129,7 @@ impl FairLimit {
                         };
                         // A waiter that gave up (its send was cancelled) takes no slot.
                         while let Some(tx) = waiters.pop_front() {
-                            if tx.send(()).is_ok() {
+                            if tx.send(Ok(())).is_ok() {
                                 t.recent.push_back(now);
                                 break;
                             }
@@ -130,7 +160,7 @@ mod tests {
             let (limit, order) = (limit.clone(), order.clone());
             let owner = if i == 30 { "quiet" } else { "busy" };
             tasks.push(tokio::spawn(async move {
-                limit.acquire(owner).await;
+                limit.acquire(owner).await.unwrap();
                 order.lock().unwrap().push(owner);
             }));
             tokio::task::yield_now().await;

@@ -125,6 +125,14 @@ impl Senders {
         ))
     }
 
+    /// How long every send to `platform` still waits (Discord's global limit).
+    pub fn paused_for(&self, platform: Platform) -> Option<Duration> {
+        match (platform, &self.discord) {
+            (Platform::Discord, Some(d)) => d.paused_for(),
+            _ => None,
+        }
+    }
+
     pub async fn send(&self, post: &Post<'_>) -> Result<Sent, SendError> {
         match post.channel.platform {
             Platform::Discord => match &self.discord {

@@ -182,6 +182,11 @@ impl Worker {
                 deliveries::mark_failed(&self.store.pool, head.id, &reason).await?;
                 continue;
             };
+            // A global pause: none of the platform's heads is claimed until it ends.
+            if let Some(left) = self.senders.paused_for(channel.platform) {
+                soonest(now + left.as_millis() as i64 + 1);
+                continue;
+            }
             if !self.lanes.take(&head.channel, channel.platform, instant) {
                 continue;
             }

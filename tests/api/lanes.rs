@@ -131,6 +131,36 @@ async fn a_global_429_holds_every_channel_until_it_has_passed() {
 }
 
 #[tokio::test]
+async fn a_global_discord_pause_never_holds_slack_messages_back() {
+    let app = spawn_app().await;
+    subscribe_no_threads(&app, "acme/first", DISCORD_CHANNEL).await;
+    // More Discord channels than sends may be in flight, and one Slack channel after them.
+    for i in 0..40 {
+        let channel = format!("discord:{}", 300_000_000_000_000_000u64 + i);
+        subscribe_no_threads(&app, "acme/many", &channel).await;
+    }
+    subscribe_no_threads(&app, "acme/many", SLACK_CHANNEL).await;
+    let mut global = fixture_json("discord/ratelimit_429_global_body_docs.json");
+    global["retry_after"] = json!(5.0);
+    app.discord.script(vec![Reply(429, vec![], global)]);
+    event_id(app.post_webhook(&push("acme/first", &sha(1))).await).await;
+    app.discord.wait_posts(1).await;
+    let paused_at = std::time::Instant::now();
+    event_id(app.post_webhook(&push("acme/many", &sha(2))).await).await;
+    app.slack.wait_posts(1).await;
+    let waited = paused_at.elapsed();
+    assert!(
+        waited < Duration::from_millis(2500),
+        "the Slack message waited {waited:?} for Discord's pause"
+    );
+    assert_eq!(
+        app.discord.posts().len(),
+        1,
+        "no Discord request during the pause"
+    );
+}
+
+#[tokio::test]
 async fn queued_pushes_to_one_repo_become_one_message_that_lists_every_commit() {
     let app = spawn_app_with(|s| s.delivery.slack_interval_ms = 400).await;
     subscribe_no_threads(&app, "acme/busy", SLACK_CHANNEL).await;

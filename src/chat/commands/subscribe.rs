@@ -116,6 +116,11 @@ async fn check_channel(
             "{} is not a channel of this workspace that herald can see; name one of this workspace's channels, or subscribe in the channel itself.",
             plain(actor, &channel.to_string())
         )),
+        // herald's own words for a set-up the workspace can fix.
+        Err(e) if e.contains("missing_scope") => Err(format!(
+            "herald cannot look up channels here: {}",
+            plain(actor, e.trim_start_matches("slack: missing_scope: "))
+        )),
         Err(e) => {
             tracing::warn!(error = %e, channel = %channel, "cannot check a channel's workspace");
             // The platform's error stays in the log: it may name internal addresses.
