@@ -34,7 +34,8 @@ impl Turns {
         self.paused_until.filter(|t| *t > now).map(|t| t - now)
     }
 
-    /// How long until a slot is free; `None`: now.
+    /// How long until a slot of the second is free; `None`: now. (A global pause is
+    /// answered before, by [`Turns::paused_for`]: nobody waits it out.)
     fn wait(&mut self, now: Instant, per_second: usize) -> Option<Duration> {
         let second = Duration::from_secs(1);
         while self
@@ -43,9 +44,6 @@ impl Turns {
             .is_some_and(|t| now.duration_since(*t) >= second)
         {
             self.recent.pop_front();
-        }
-        if let Some(until) = self.paused_until.filter(|t| *t > now) {
-            return Some(until - now);
         }
         match self.recent.front() {
             Some(oldest) if self.recent.len() >= per_second => {
