@@ -55,6 +55,11 @@ impl EncodeLabelValue for Platform {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct HubLabels {
+    pub answer: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PlatformLabels {
     pub platform: Platform,
 }
@@ -66,6 +71,9 @@ pub struct Metrics {
     pub rate_limit_waits: Family<PlatformLabels, Counter>,
     pub template_failures: Counter,
     pub queue_depth: Gauge,
+    /// Calls to the Hub's API, by answer: a status code, `timeout`, `unreachable`, or
+    /// `paused` (not made: the rate limit is spent).
+    pub hub_requests: Family<HubLabels, Counter>,
     /// When the delivery worker last went round its loop (unix ms).
     heartbeat: AtomicI64,
 }
@@ -78,6 +86,12 @@ impl Default for Metrics {
         let rate_limit_waits = Family::<PlatformLabels, Counter>::default();
         let template_failures = Counter::default();
         let queue_depth = Gauge::default();
+        let hub_requests = Family::<HubLabels, Counter>::default();
+        registry.register(
+            "hub_requests",
+            "Calls to the Hub's API, by answer (status code, timeout, unreachable, or paused: not made)",
+            hub_requests.clone(),
+        );
         registry.register(
             "events",
             "Webhooks received, by payload format, scope and outcome",
@@ -110,6 +124,7 @@ impl Default for Metrics {
             rate_limit_waits,
             template_failures,
             queue_depth,
+            hub_requests,
             heartbeat: AtomicI64::new(0),
         }
     }
@@ -128,6 +143,13 @@ impl Metrics {
     pub fn delivery(&self, platform: Platform, outcome: DeliveryOutcome, n: u64) {
         let labels = DeliveryLabels { platform, outcome };
         self.deliveries.get_or_create(&labels).inc_by(n);
+    }
+
+    pub fn hub_request(&self, answer: &str) {
+        let labels = HubLabels {
+            answer: answer.into(),
+        };
+        self.hub_requests.get_or_create(&labels).inc();
     }
 
     pub fn beat(&self, now_ms: i64) {

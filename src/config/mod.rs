@@ -131,6 +131,13 @@ impl Settings {
         if self.hub.secrets().is_empty() {
             anyhow::bail!("hub.secret is empty: set it (or HERALD_HUB__SECRET) to the secret entered in the Hub's webhook settings");
         }
+        let api = url::Url::parse(&self.hub.api_base).ok();
+        if !api.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
+            anyhow::bail!("hub.api_base must be an http(s) address, like https://huggingface.co");
+        }
+        if self.hub.enrich_timeout_ms > 60_000 {
+            anyhow::bail!("hub.enrich_timeout_ms must be at most 60000 (a message waits for it)");
+        }
         if self.server.body_limit < 1024 {
             anyhow::bail!("server.body_limit must be at least 1024 bytes");
         }

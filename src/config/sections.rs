@@ -40,12 +40,45 @@ impl Default for Database {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Hub {
     pub secret: String,
     /// Several secrets accepted at once, while the Hub's webhook is being rotated.
     pub secrets: Vec<String>,
+    /// Where the Hub's API is; the token is sent there and nowhere else.
+    pub api_base: String,
+    /// Optional: a higher rate limit, and private repos' names and commits.
+    pub token: String,
+    /// Longest the Hub API may take to add names, commit titles and files to one event's
+    /// messages; 0 turns that off.
+    pub enrich_timeout_ms: u64,
+}
+
+impl Default for Hub {
+    fn default() -> Self {
+        Hub {
+            secret: String::new(),
+            secrets: Vec::new(),
+            api_base: "https://huggingface.co".into(),
+            token: String::new(),
+            enrich_timeout_ms: 5000,
+        }
+    }
+}
+
+/// Secrets and the token stay out of every debug print.
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |s: &str| if s.is_empty() { "" } else { "<hidden>" };
+        f.debug_struct("Hub")
+            .field("secret", &hidden(&self.secret))
+            .field("secrets", &self.secrets.len())
+            .field("api_base", &self.api_base)
+            .field("token", &hidden(&self.token))
+            .field("enrich_timeout_ms", &self.enrich_timeout_ms)
+            .finish()
+    }
 }
 
 impl Hub {

@@ -1,5 +1,6 @@
 //! The Hub's side: payload formats, scopes, repo names and webhook secrets.
 
+pub mod api;
 pub mod event;
 pub mod json;
 pub mod legacy;

@@ -1,0 +1,220 @@
+//! The one client for the Hub's API: URLs built from `hub.api_base` only (never from a
+//! payload), the token sent there and nowhere else, a deadline on every call, a bounded
+//! body, the rate limit obeyed, and errors that name what happened without echoing the
+//! Hub's text, the address or the token.
+
+use super::ratelimit::{pause_after, Pause};
+use crate::metrics::Metrics;
+use reqwest::header::HeaderMap;
+use serde::de::DeserializeOwned;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+/// Calls to the Hub in flight at once, for every event together.
+const IN_FLIGHT: usize = 8;
+/// Longest one call may take, whatever is left of the event's deadline.
+const CALL_MAX: Duration = Duration::from_secs(10);
+/// A JSON answer larger than this is not read: no page herald asks for comes near it.
+pub const JSON_CAP: usize = 4 << 20;
+/// Redirects followed (a renamed repo answers 307), on the same origin only.
+const HOPS: usize = 3;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ApiError {
+    #[error("the Hub's rate limit is spent for {} s more", .0.as_secs().max(1))]
+    Paused(Duration),
+    #[error("the Hub did not answer in time")]
+    Timeout,
+    #[error("the Hub could not be reached")]
+    Unreachable,
+    #[error("the Hub answered {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Status { status: u16, code: Option<String> },
+    #[error("the Hub's answer was larger than herald reads")]
+    TooLarge,
+    #[error("the Hub's answer could not be read: {0}")]
+    Unreadable(String),
+}
+
+impl ApiError {
+    /// 404 with this `X-Error-Code`.
+    pub fn is_code(&self, want: &str) -> bool {
+        matches!(self, ApiError::Status { code: Some(c), .. } if c == want)
+    }
+}
+
+/// An answer: its headers and at most `cap` bytes of its body.
+pub struct Answer {
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+    /// The body went on past `cap`.
+    pub cut: bool,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+pub struct HubApi {
+    http: reqwest::Client,
+    base: Url,
+    token: Option<String>,
+    pause: Pause,
+    turns: Semaphore,
+    metrics: Arc<Metrics>,
+}
+
+impl HubApi {
+    pub fn new(base: &str, token: &str, metrics: Arc<Metrics>) -> anyhow::Result<HubApi> {
+        let base = Url::parse(base)?;
+        let origin = base.origin();
+        // A redirect elsewhere is not followed: the token must not leave `base`.
+        let policy = reqwest::redirect::Policy::custom(move |attempt| {
+            if attempt.previous().len() > HOPS || attempt.url().origin() != origin {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("herald/", env!("CARGO_PKG_VERSION")))
+            .redirect(policy)
+            .connect_timeout(Duration::from_secs(5))
+            .build()?;
+        Ok(HubApi {
+            http,
+            base,
+            token: Some(token.trim().to_string()).filter(|t| !t.is_empty()),
+            pause: Pause::default(),
+            turns: Semaphore::new(IN_FLIGHT),
+            metrics,
+        })
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// `{base}/api/{segments…}`, each segment percent-encoded as one (`refs/pr/1` stays
+    /// one segment, as the Hub wants).
+    pub fn url(&self, segments: &[&str]) -> Url {
+        let mut url = self.base.clone();
+        url.set_query(None);
+        url.set_fragment(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().push("api").extend(segments);
+        }
+        url
+    }
+
+    /// Whether `url` (a `Link` header's, say) may be asked with the token.
+    pub fn is_ours(&self, url: &Url) -> bool {
+        url.origin() == self.base.origin() && url.path().starts_with(self.url(&[]).path())
+    }
+
+    /// GETs `url` (one of [`HubApi::url`]'s, or a same-origin `Link`) before `deadline`.
+    pub async fn get(&self, url: Url, deadline: Instant, cap: usize) -> Result<Answer, ApiError> {
+        if !self.is_ours(&url) {
+            return Err(ApiError::Unreadable("a link to another site".into()));
+        }
+        if let Some(left) = self.pause.left() {
+            self.count("paused");
+            return Err(ApiError::Paused(left));
+        }
+        let _turn = tokio::time::timeout_at(deadline, self.turns.acquire())
+            .await
+            .map_err(|_| ApiError::Timeout)?
+            .expect("never closed");
+        // Another call may have met the limit while this one waited for its turn.
+        if let Some(left) = self.pause.left() {
+            self.count("paused");
+            return Err(ApiError::Paused(left));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ApiError::Timeout);
+        }
+        let mut req = self.http.get(url).timeout(left.min(CALL_MAX));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        let mut resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => {
+                self.count("timeout");
+                return Err(ApiError::Timeout);
+            }
+            Err(_) => {
+                self.count("unreachable");
+                return Err(ApiError::Unreachable);
+            }
+        };
+        let status = resp.status().as_u16();
+        self.count(&status.to_string());
+        if let Some(pause) = pause_after(status, resp.headers()) {
+            self.pause.hold(pause);
+        }
+        if !resp.status().is_success() {
+            let code = resp
+                .headers()
+                .get("x-error-code")
+                .and_then(|v| v.to_str().ok())
+                .filter(|c| c.len() <= 40 && c.chars().all(|c| c.is_ascii_alphanumeric()))
+                .map(str::to_string);
+            return Err(ApiError::Status { status, code });
+        }
+        let headers = resp.headers().clone();
+        let mut body = Vec::new();
+        let mut cut = false;
+        let read = async {
+            while let Some(chunk) = resp.chunk().await.map_err(|_| ApiError::Unreachable)? {
+                let room = cap - body.len();
+                if chunk.len() > room {
+                    body.extend_from_slice(&chunk[..room]);
+                    cut = true;
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok::<_, ApiError>(())
+        };
+        tokio::time::timeout_at(deadline, read)
+            .await
+            .map_err(|_| ApiError::Timeout)??;
+        Ok(Answer { headers, body, cut })
+    }
+
+    /// GETs JSON: its value and the answer's headers.
+    pub async fn json<T: DeserializeOwned>(
+        &self,
+        url: Url,
+        deadline: Instant,
+    ) -> Result<(T, Answer), ApiError> {
+        let answer = self.get(url, deadline, JSON_CAP).await?;
+        if answer.cut {
+            return Err(ApiError::TooLarge);
+        }
+        let value = serde_json::from_slice(&answer.body).map_err(|e| {
+            ApiError::Unreadable(format!("not the JSON expected ({})", json_mistake(&e)))
+        })?;
+        Ok((value, answer))
+    }
+
+    fn count(&self, answer: &str) {
+        self.metrics.hub_request(answer);
+    }
+}
+
+/// What kind of mistake a JSON answer has, without the Hub's text.
+fn json_mistake(e: &serde_json::Error) -> &'static str {
+    match e.classify() {
+        serde_json::error::Category::Io => "unreadable",
+        serde_json::error::Category::Syntax => "invalid JSON",
+        serde_json::error::Category::Data => "unexpected fields",
+        serde_json::error::Category::Eof => "cut short",
+    }
+}

@@ -1,0 +1,158 @@
+//! The commits a push added to a ref. No endpoint takes a range: list from the new
+//! commit back (newest first) until the old one appears. Most pushes are found in the
+//! first page of 50; a long one in one page of 1000; a longer one is counted from the
+//! two commits' history sizes (`X-Total-Count`). An old commit that is not in the new
+//! one's history means the ref was rewritten (a force push): said so, never guessed.
+
+use super::client::{Answer, ApiError, HubApi};
+use super::{kept, Commit, Person, RepoPath};
+use serde::{Deserialize, Serialize};
+use tokio::time::Instant;
+
+/// Commits a message lists at most; the rest are counted.
+pub const LISTED: usize = 50;
+/// The Hub's largest page.
+const LONG_PAGE: usize = 1000;
+
+/// What a push did to a ref's history.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct History {
+    /// Newest first, at most [`LISTED`]: the commits added, or the new head alone when
+    /// the ref was created or rewritten.
+    pub commits: Vec<Commit>,
+    /// How many commits the push added, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub added: Option<u64>,
+    /// The old commit is not in the new one's history: the ref was rewritten.
+    #[serde(default)]
+    pub forced: bool,
+}
+
+#[derive(Deserialize)]
+struct WireCommit {
+    id: String,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    authors: Vec<WireAuthor>,
+}
+
+#[derive(Deserialize)]
+struct WireAuthor {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    avatar: Option<String>,
+}
+
+impl From<WireCommit> for Commit {
+    fn from(w: WireCommit) -> Commit {
+        let author = w
+            .authors
+            .first()
+            .and_then(|a| Person::new(a.user.as_deref()?, None, a.avatar.as_deref()));
+        Commit {
+            id: kept(&w.id),
+            title: kept(w.title.lines().next().unwrap_or_default()),
+            author,
+        }
+    }
+}
+
+/// One page of `rev`'s history, newest first, and how long that history is.
+async fn page(
+    api: &HubApi,
+    repo: RepoPath<'_>,
+    rev: &str,
+    limit: usize,
+    deadline: Instant,
+) -> Result<(Vec<WireCommit>, Option<u64>), ApiError> {
+    let mut url = api.url(&repo.segments(&["commits", rev]));
+    url.query_pairs_mut()
+        .append_pair("limit", &limit.to_string());
+    let (list, answer): (Vec<WireCommit>, Answer) = api.json(url, deadline).await?;
+    let total = answer
+        .header("x-total-count")
+        .and_then(|t| t.trim().parse().ok());
+    Ok((list, total))
+}
+
+/// The head commit of a ref, alone (for a created ref, a tag, a force push).
+pub async fn head(
+    api: &HubApi,
+    repo: RepoPath<'_>,
+    sha: &str,
+    deadline: Instant,
+) -> Result<Commit, ApiError> {
+    let (list, _) = page(api, repo, sha, 1, deadline).await?;
+    list.into_iter()
+        .next()
+        .map(Commit::from)
+        .ok_or_else(|| ApiError::Unreadable("no commit listed".into()))
+}
+
+/// The commits between `old` (excluded) and `new`.
+pub async fn between(
+    api: &HubApi,
+    repo: RepoPath<'_>,
+    old: &str,
+    new: &str,
+    deadline: Instant,
+) -> Result<History, ApiError> {
+    let (list, total) = page(api, repo, new, LISTED, deadline).await?;
+    let complete = |n: usize, limit: usize| n < limit || total.is_some_and(|t| t <= n as u64);
+    let found = list.iter().position(|c| c.id == old);
+    let whole = complete(list.len(), LISTED);
+    let mut first: Vec<Commit> = list.into_iter().map(Commit::from).collect();
+    if let Some(at) = found {
+        first.truncate(at);
+        return Ok(added(first, at as u64));
+    }
+    if whole {
+        return Ok(rewritten(first));
+    }
+    // Longer than a page: one long page when the whole history fits in it.
+    if total.is_some_and(|t| t <= LONG_PAGE as u64) {
+        let (long, _) = page(api, repo, new, LONG_PAGE, deadline).await?;
+        return Ok(match long.iter().position(|c| c.id == old) {
+            Some(at) => added(first, at as u64),
+            None if complete(long.len(), LONG_PAGE) => rewritten(first),
+            None => History {
+                commits: first,
+                ..History::default()
+            },
+        });
+    }
+    // Longer still: the old commit's own history, if it exists, tells how many.
+    let old_total = match page(api, repo, old, 1, deadline).await {
+        Ok((_, t)) => t,
+        Err(e) if e.is_code("RevisionNotFound") => return Ok(rewritten(first)),
+        Err(e) => return Err(e),
+    };
+    Ok(match (total, old_total) {
+        (Some(n), Some(o)) if n > o => added(first, n - o),
+        (Some(_), Some(_)) => rewritten(first),
+        _ => History {
+            commits: first,
+            ..History::default()
+        },
+    })
+}
+
+fn added(mut listed: Vec<Commit>, n: u64) -> History {
+    listed.truncate(LISTED.min(n as usize));
+    History {
+        commits: listed,
+        added: Some(n),
+        forced: false,
+    }
+}
+
+fn rewritten(mut listed: Vec<Commit>) -> History {
+    listed.truncate(1);
+    History {
+        commits: listed,
+        added: None,
+        forced: true,
+    }
+}
