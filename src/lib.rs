@@ -12,6 +12,7 @@ pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod deliver;
+pub mod enrich;
 pub mod http;
 pub mod hub;
 pub mod ingest;

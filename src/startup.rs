@@ -73,11 +73,13 @@ impl Application {
         let http = http_client(settings)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let senders = Arc::new(senders(settings, &http));
+        let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), metrics.clone())?;
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),
             renders: Arc::new(crate::deliver::renders::Renders::new(
                 renderer.clone(),
+                enricher.clone(),
                 metrics.clone(),
             )),
             senders: senders.clone(),
@@ -103,6 +105,7 @@ impl Application {
             store: store.clone(),
             secrets: settings.hub.secrets(),
             wake,
+            enricher,
             chat,
             ingest: crate::ingest::Ingest::start(
                 store.clone(),

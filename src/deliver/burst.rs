@@ -76,6 +76,12 @@ pub fn merge(p: Platform, events: &[&Event], messages: &[Message]) -> (Message, 
         body: lines.join("\n"),
         url: messages[0].url.clone(),
         color: messages[0].color,
+        // One author for the whole burst only when it is the same person throughout.
+        author: messages
+            .windows(2)
+            .all(|w| w[0].author == w[1].author)
+            .then(|| messages[0].author.clone())
+            .flatten(),
     };
     (msg, n)
 }
@@ -97,6 +103,7 @@ mod tests {
             body: format!("`ce9a467` → [{n:07}](https://x)"),
             url: "https://x".into(),
             color: 0,
+            author: None,
         };
         (e, m)
     }

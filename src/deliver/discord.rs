@@ -8,7 +8,7 @@ use crate::render::Message;
 use crate::route::Platform;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateMessage};
+use serenity::builder::{CreateAllowedMentions, CreateEmbed, CreateEmbedAuthor, CreateMessage};
 use serenity::model::channel::Nonce;
 use std::sync::Arc;
 use std::time::Duration;
@@ -50,6 +50,14 @@ pub fn body(msg: &Message, nonce: &str) -> Value {
     }
     if !msg.body.is_empty() {
         embed = embed.description(cut(Platform::Discord, &msg.body, DESCRIPTION_MAX));
+    }
+    if let Some(a) = &msg.author {
+        // An embed author's name is plain text: no markdown, no mentions.
+        let mut author = CreateEmbedAuthor::new(&a.name).url(&a.url);
+        if let Some(icon) = &a.icon_url {
+            author = author.icon_url(icon);
+        }
+        embed = embed.author(author);
     }
     let create = CreateMessage::new()
         .embed(embed)

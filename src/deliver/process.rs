@@ -96,6 +96,12 @@ impl Worker {
             .renders
             .message(claimed.event_id, event.clone(), platform, overrides)
             .await?;
+        // What the Hub's API could not add is the operator's to know, not the channel's.
+        let missing = event.facts.as_ref().and_then(|f| f.missing.clone());
+        let note = match (note, missing) {
+            (Some(n), Some(m)) => Some(format!("{n}; {m}")),
+            (n, m) => n.or(m),
+        };
         Ok(Ready {
             claimed,
             event,

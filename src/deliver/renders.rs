@@ -4,6 +4,7 @@
 //! all workspaces' on all cores but one, so that no workspace can take every thread and the
 //! rest of the server always has a core, whatever the workspaces subscribe and write.
 
+use crate::enrich::Enricher;
 use crate::hub::Event;
 use crate::metrics::Metrics;
 use crate::render::{Message, Overrides, Renderer};
@@ -65,6 +66,8 @@ impl<K, T> Default for Recent<K, T> {
 
 pub struct Renders {
     renderer: Arc<Renderer>,
+    /// Adds the Hub API's facts to each event; `None` when that is off.
+    enricher: Option<Arc<Enricher>>,
     metrics: Arc<Metrics>,
     events: Recent<i64, Arc<Event>>,
     messages: Recent<Key, Rendered>,
@@ -75,9 +78,14 @@ pub struct Renders {
 }
 
 impl Renders {
-    pub fn new(renderer: Arc<Renderer>, metrics: Arc<Metrics>) -> Renders {
+    pub fn new(
+        renderer: Arc<Renderer>,
+        enricher: Option<Arc<Enricher>>,
+        metrics: Arc<Metrics>,
+    ) -> Renders {
         Renders {
             renderer,
+            enricher,
             metrics,
             events: Recent::default(),
             messages: Recent::default(),
@@ -93,8 +101,8 @@ impl Renders {
         self.messages.clear();
     }
 
-    /// Stored event `id`, read and parsed (on a blocking thread: a body may be large); the
-    /// error is a permanent reason.
+    /// Stored event `id`, read and parsed (on a blocking thread: a body may be large),
+    /// with the Hub API's facts; the error is a permanent reason.
     pub async fn event(&self, pool: &SqlitePool, id: i64) -> Result<Arc<Event>, String> {
         let cell = self.events.cell(id);
         let load = || async move {
@@ -102,10 +110,14 @@ impl Renders {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("event {id} is no longer stored"))?;
-            tokio::task::spawn_blocking(move || stored.event().map(Arc::new))
+            let mut event = tokio::task::spawn_blocking(move || stored.event())
                 .await
                 .map_err(|e| e.to_string())?
-                .map_err(|e| format!("event {id} cannot be read: {e}"))
+                .map_err(|e| format!("event {id} cannot be read: {e}"))?;
+            if let Some(enricher) = &self.enricher {
+                event.facts = Some(enricher.facts(id, &event).await);
+            }
+            Ok(Arc::new(event))
         };
         // Only what succeeded is kept: a passing database error is tried again.
         cell.get_or_try_init(load).await.cloned()

@@ -36,6 +36,8 @@ pub struct AppState {
     pub secrets: Secrets,
     /// Wakes the delivery worker when an event brought new deliveries.
     pub wake: Arc<Notify>,
+    /// Starts fetching an accepted event's facts from the Hub's API, if that is on.
+    pub enricher: Option<Arc<crate::enrich::Enricher>>,
     pub chat: Chat,
     /// The writer that stores webhooks in groups.
     pub ingest: crate::ingest::Ingest,

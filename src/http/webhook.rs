@@ -90,6 +90,9 @@ async fn receive(
             tracing::debug!(event = accepted.event_id, origin = origin.as_str(), scope = %e.scope,
                 action = %e.action, repo = %e.repo.name, deliveries = accepted.deliveries, "event accepted");
             if accepted.deliveries > 0 {
+                if let Some(enricher) = &state.enricher {
+                    enricher.start(accepted.event_id, accepted.event.clone());
+                }
                 state.wake.notify_one();
             }
             let body = json!({ "event_id": accepted.event_id, "deliveries": accepted.deliveries });

@@ -60,6 +60,10 @@ pub struct Event {
     pub moved_to: Option<RepoName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub webhook_id: Option<String>,
+    /// What the Hub's API added (names, commit titles, files), once fetched; never part
+    /// of the payload.
+    #[serde(skip)]
+    pub facts: Option<std::sync::Arc<super::api::facts::Enriched>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -98,6 +98,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         config: None,
         moved_to: None,
         webhook_id: None,
+        facts: None,
     })
 }
 
@@ -140,6 +141,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
             Some(Value::Object(w)) => opt_str(w, "webhook.id")?.map(str::to_string),
             _ => None,
         },
+        facts: None,
     })
 }
 

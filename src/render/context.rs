@@ -1,6 +1,8 @@
 //! What templates see: the event, flattened into plain words and ready-made links.
 //! Every variable is documented in templates/README.md.
 
+use crate::hub::api::facts::Facts;
+use crate::hub::api::files::{human, Files};
 use crate::hub::event::{RefChange, RefKind, RefUpdate};
 use crate::hub::repo::repo_url;
 use crate::hub::{Action, Event, Scope};
@@ -44,6 +46,53 @@ pub struct Context {
     pub ref_count: usize,
     pub single_push: bool,
     pub config: Option<Config>,
+    /// Who did it, when the Hub's API says.
+    pub actor: Option<Person>,
+    /// The commits the push added to its main ref (the updated branch), newest first.
+    pub commits: Vec<CommitLine>,
+    /// How many it added, when known.
+    pub commits_added: Option<u64>,
+    /// How many of those are not in `commits`.
+    pub commits_more: u64,
+    pub files: Vec<FileGroup>,
+    pub files_summary: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Person {
+    pub name: String,
+    pub fullname: Option<String>,
+    pub url: String,
+    pub avatar_url: Option<String>,
+}
+
+impl From<&crate::hub::api::Person> for Person {
+    fn from(p: &crate::hub::api::Person) -> Person {
+        Person {
+            name: clip(&p.name),
+            fullname: p.fullname.as_deref().map(clip),
+            url: p.url(),
+            avatar_url: p.avatar_url.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct CommitLine {
+    pub short: String,
+    pub title: String,
+    pub author: Option<String>,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileGroup {
+    pub category: String,
+    pub label: String,
+    pub count: u64,
+    pub size: Option<String>,
+    pub paths: Vec<String>,
+    pub more: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -80,6 +129,7 @@ pub struct Discussion {
     pub base: Option<String>,
     pub merge_commit: Option<String>,
     pub author_id: Option<String>,
+    pub author: Option<Person>,
 }
 
 #[derive(Debug, Serialize)]
@@ -88,6 +138,7 @@ pub struct Comment {
     pub hidden: bool,
     pub url: String,
     pub author_id: Option<String>,
+    pub author: Option<Person>,
 }
 
 #[derive(Debug, Serialize)]
@@ -101,6 +152,10 @@ pub struct Ref {
     pub old: Option<String>,
     pub new: Option<String>,
     pub commit_url: Option<String>,
+    /// The new head's title, when the Hub's API says.
+    pub title: Option<String>,
+    /// The ref was rewritten: its old commit is not in its new history.
+    pub forced: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -122,6 +177,9 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         .scope
         .seen_from(&event.action, template_scope)
         .unwrap_or(Action::Update);
+    let none = Facts::default();
+    let facts = event.facts.as_ref().map_or(&none, |f| &f.facts);
+    let said = facts.discussion.as_ref();
     let repo_link = event.repo.url();
     let noun = match event.repo.kind.as_str() {
         "space" => "Space".to_string(),
@@ -131,7 +189,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         .refs
         .iter()
         .take(LIST_CAP)
-        .map(|r| ref_value(&repo_link, r))
+        .map(|r| ref_value(&repo_link, r, facts))
         .collect();
     let single_push = matches!(event.refs.as_slice(), [r] if r.kind == RefKind::Branch && r.change == RefChange::Updated);
     let discussion = event.discussion.as_ref().map(|d| {
@@ -152,6 +210,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
             base: d.base.as_deref().map(clip),
             merge_commit: d.merge_commit.as_deref().map(short_sha),
             author_id: d.author_id.clone(),
+            author: said.and_then(|f| f.author.as_ref()).map(Person::from),
         }
     });
     let comment = event.comment.as_ref().map(|c| {
@@ -165,6 +224,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
                 format!("{base}#{}", c.id)
             },
             author_id: c.author_id.clone(),
+            author: said.and_then(|f| f.comment_author.as_ref()).map(Person::from),
         }
     });
     let moved_to = event.moved_to.as_ref().map(|n| Moved {
@@ -191,6 +251,12 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         .or_else(|| single_push.then(|| refs[0].commit_url.clone().unwrap_or_default()))
         .or_else(|| moved_to.as_ref().map(|m| m.url.clone()))
         .unwrap_or_else(|| repo_link.clone());
+    let main = crate::enrich::fetch::main_ref(event).and_then(|r| facts.history(&r.full));
+    let commits: Vec<CommitLine> = main
+        .filter(|h| !h.forced)
+        .map(|h| h.commits.iter().map(|c| commit_line(&repo_link, c)).collect())
+        .unwrap_or_default();
+    let commits_added = main.and_then(|h| h.added);
     Context {
         action: action.as_str().to_string(),
         scope: event.scope.as_str().to_string(),
@@ -219,10 +285,44 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         ref_count: event.refs.len() + event.refs_more,
         single_push,
         config,
+        actor: facts.actor.as_ref().map(Person::from),
+        commits_more: commits_added.map_or(0, |n| n.saturating_sub(commits.len() as u64)),
+        commits,
+        commits_added,
+        files: facts.files.as_ref().map(file_groups).unwrap_or_default(),
+        files_summary: facts
+            .files
+            .as_ref()
+            .map(|f| clip(&f.summary()))
+            .filter(|s| !s.is_empty()),
     }
 }
 
-fn ref_value(repo_link: &str, r: &RefUpdate) -> Ref {
+fn commit_line(repo_link: &str, c: &crate::hub::api::Commit) -> CommitLine {
+    CommitLine {
+        short: short_sha(&c.id),
+        title: clip(&c.title),
+        author: c.author.as_ref().map(|a| clip(&a.name)),
+        url: format!("{repo_link}/commit/{}", c.id),
+    }
+}
+
+fn file_groups(f: &Files) -> Vec<FileGroup> {
+    f.groups
+        .iter()
+        .map(|g| FileGroup {
+            category: g.category.clone(),
+            label: g.label.clone(),
+            count: g.count,
+            size: (g.bytes > 0).then(|| human(g.bytes)),
+            paths: g.paths.iter().map(|p| clip(p)).collect(),
+            more: g.count.saturating_sub(g.paths.len() as u64),
+        })
+        .collect()
+}
+
+fn ref_value(repo_link: &str, r: &RefUpdate, facts: &Facts) -> Ref {
+    let history = facts.history(&r.full);
     let (kind, kind_label) = match r.kind {
         RefKind::Branch => ("branch", "Branch"),
         RefKind::Tag => ("tag", "Tag"),
@@ -250,6 +350,10 @@ fn ref_value(repo_link: &str, r: &RefUpdate) -> Ref {
             .new_sha
             .as_ref()
             .map(|s| format!("{repo_link}/commit/{s}")),
+        title: history
+            .and_then(|h| h.commits.first())
+            .map(|c| clip(&c.title)),
+        forced: history.is_some_and(|h| h.forced),
     }
 }
 

@@ -49,6 +49,18 @@ pub struct Message {
     pub url: String,
     /// The embed colour (RGB), by what happened.
     pub color: u32,
+    /// Who did it, when known: Discord shows them as the embed's author, Slack in a
+    /// context line with their avatar.
+    pub author: Option<Author>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Author {
+    /// The Hub username (letters, digits, `-`, `_`, `.` only).
+    pub name: String,
+    pub url: String,
+    /// An https address, or none.
+    pub icon_url: Option<String>,
 }
 
 pub struct Renderer {
@@ -252,6 +264,11 @@ fn message(out: &str, ctx: &context::Context, event: &Event) -> Message {
         body,
         url: ctx.url.clone(),
         color: color(event),
+        author: ctx.actor.as_ref().map(|a| Author {
+            name: a.name.clone(),
+            url: a.url.clone(),
+            icon_url: a.avatar_url.clone(),
+        }),
     }
 }
 

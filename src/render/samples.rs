@@ -1,7 +1,12 @@
 //! Real sample payloads (templates/samples/), for previews and `test` messages.
 
 use super::context::LIST_CAP;
+use crate::hub::api::commits::History;
+use crate::hub::api::compare::FileChange;
+use crate::hub::api::facts::{DiscussionFacts, Enriched, Facts};
+use crate::hub::api::{files, Commit, Person};
 use crate::hub::{payload, Event, Scope};
+use std::sync::Arc;
 
 const SAMPLES: [(&str, &str); 5] = [
     ("repo", include_str!("../../templates/samples/repo.json")),
@@ -32,11 +37,55 @@ pub fn raw(scope: &Scope) -> &'static str {
         .1
 }
 
-/// The sample event for a scope, seen as an event on that very scope.
+/// The sample event for a scope, seen as an event on that very scope, with what the
+/// Hub's API would add to it.
 pub fn event(scope: &Scope) -> Event {
     let mut e = payload::parse(raw(scope).as_bytes()).expect("samples are valid payloads");
     e.scope = scope.clone();
+    e.facts = Some(Arc::new(Enriched {
+        facts: facts(&e, 3, "Update the model card"),
+        missing: None,
+    }));
     e
+}
+
+/// Facts like the Hub's API gives: `n` commits on each ref, a few changed files.
+fn facts(e: &Event, n: usize, title: &str) -> Facts {
+    let person = Person::new("example-user", Some("Example User"), Some("/avatars/example.svg"));
+    let commits: Vec<Commit> = (0..n)
+        .map(|i| Commit {
+            id: format!("{i:0>40}"),
+            title: title.to_string(),
+            author: person.clone(),
+        })
+        .collect();
+    let history = History {
+        commits,
+        added: Some(n as u64),
+        forced: false,
+    };
+    let changes: Vec<FileChange> = ["model.safetensors", "README.md", "config.json", "data/x.csv", "app.py"]
+        .iter()
+        .cycle()
+        .take(n.max(5))
+        .enumerate()
+        .map(|(i, p)| FileChange {
+            status: 'M',
+            size: 1_000_000 * (i as u64 + 1),
+            path: format!("{}{p}", "dir/".repeat(i / 5)),
+        })
+        .collect();
+    Facts {
+        actor: person.clone(),
+        refs: e.refs.iter().map(|r| (r.full.clone(), history.clone())).collect(),
+        files: Some(files::summarise(e.repo.kind.as_str(), &changes, false)),
+        discussion: e.discussion.as_ref().map(|_| DiscussionFacts {
+            author: person.clone(),
+            comment_author: person.clone(),
+            previous_status: Some("closed".into()),
+            conflicts: None,
+        }),
+    }
 }
 
 /// The sample with every list as long as templates ever see it and long texts: the worst
@@ -65,6 +114,11 @@ pub fn largest(scope: &Scope) -> Event {
     if let Some(c) = e.comment.as_mut() {
         c.content = Some("long comment ".repeat(400));
     }
+    let facts = facts(&e, LIST_CAP, &"long title ".repeat(46));
+    e.facts = Some(Arc::new(Enriched {
+        facts,
+        missing: None,
+    }));
     e
 }
 

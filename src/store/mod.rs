@@ -4,6 +4,7 @@ pub mod activity;
 pub mod deliveries;
 pub mod direct;
 pub mod endpoints;
+pub mod enrichment;
 pub mod events;
 pub mod lookup;
 mod raw;

@@ -40,6 +40,8 @@ fn every_text_setting_keeps_its_digits_from_the_environment() {
         &mut keys,
     );
     assert!(keys.len() >= 10, "{keys:?}");
+    // An address, checked as one at start.
+    keys.retain(|k| k != "hub.api_base");
     let vars: Vec<(String, String)> = keys
         .iter()
         .map(|k| {

@@ -494,6 +494,8 @@ pub fn test_settings(dir: &Path, discord: &FakeApi, slack: &FakeApi) -> Settings
     s.delivery.retry_max_ms = 200;
     s.delivery.http_timeout_ms = 2000;
     s.delivery.lease_ms = 2000;
+    // No Hub API unless a test brings its fake (tests/api/enrich.rs).
+    s.hub.enrich_timeout_ms = 0;
     s
 }
 
@@ -793,6 +795,7 @@ pub fn serve_env(
         .arg("serve")
         .envs(env.iter().copied())
         .env("HERALD_SERVER__LISTEN", "127.0.0.1:0")
+        .env("HERALD_HUB__ENRICH_TIMEOUT_MS", "0")
         .current_dir(dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())

@@ -35,14 +35,24 @@ pub fn body(channel_id: &str, msg: &Message) -> Value {
     } else {
         format!("{}\n{}", msg.headline, msg.body)
     };
+    let mut blocks = vec![json!({
+        "type": "section",
+        // verbatim: nothing in the text is turned into a link or a mention by Slack.
+        "text": { "type": "mrkdwn", "text": cut(Platform::Slack, &section, SECTION_MAX), "verbatim": true }
+    })];
+    if let Some(a) = &msg.author {
+        let mut elements = Vec::new();
+        if let Some(icon) = &a.icon_url {
+            elements.push(json!({ "type": "image", "image_url": icon, "alt_text": a.name }));
+        }
+        let who = crate::render::escape::link(Platform::Slack, &a.url, &a.name);
+        elements.push(json!({ "type": "mrkdwn", "text": who, "verbatim": true }));
+        blocks.push(json!({ "type": "context", "elements": elements }));
+    }
     json!({
         "channel": channel_id,
         "text": cut(Platform::Slack, &msg.headline, SECTION_MAX),
-        "blocks": [{
-            "type": "section",
-            // verbatim: nothing in the text is turned into a link or a mention by Slack.
-            "text": { "type": "mrkdwn", "text": cut(Platform::Slack, &section, SECTION_MAX), "verbatim": true }
-        }],
+        "blocks": blocks,
         "unfurl_links": false,
         "unfurl_media": false,
     })

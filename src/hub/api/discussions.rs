@@ -20,6 +20,8 @@ pub struct Details {
     pub by_user: HashMap<String, Person>,
     /// The status changes in order: the status set, and by whom.
     pub status_changes: Vec<(String, Option<Person>)>,
+    /// The type of the log's last event (`comment`, `status-change`…).
+    pub last_event: Option<String>,
     pub base: Option<String>,
     pub merge_commit: Option<String>,
     pub conflicts: Option<Conflicts>,
@@ -120,6 +122,7 @@ fn details(w: Wire) -> Details {
             }
         }
         people.extend(e.author.as_ref());
+        d.last_event = e.kind.as_deref().map(kept);
     }
     for p in people {
         if let (Some(id), Some(person)) = (&p.id, p.person()) {

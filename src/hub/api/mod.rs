@@ -6,6 +6,7 @@ pub mod client;
 pub mod commits;
 pub mod compare;
 pub mod discussions;
+pub mod facts;
 pub mod files;
 pub mod ratelimit;
 pub mod users;

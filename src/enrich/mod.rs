@@ -1,0 +1,134 @@
+//! Enrichment: after an event is stored, and never in the webhook's path, the Hub's API
+//! is asked who did it and what changed. It runs once per event; the result is stored
+//! with the event, so that every channel, retry, burst and replay reuses it. A message
+//! waits for it at most `hub.enrich_timeout_ms`, then goes out with what is known.
+
+pub mod fetch;
+
+use crate::config::Settings;
+use crate::hub::api::cache::Cache;
+use crate::hub::api::discussions::Details;
+use crate::hub::api::facts::{Enriched, Facts};
+use crate::hub::api::{Commit, HubApi, Person};
+use crate::hub::Event;
+use crate::metrics::Metrics;
+use crate::store::{enrichment, now_ms};
+use sqlx::SqlitePool;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OnceCell;
+
+/// Events enriched at once when started by the webhook; past it, the delivery worker
+/// starts them when it reaches them.
+const STARTED_MAX: usize = 256;
+
+pub struct Caches {
+    /// User id → who (names change rarely).
+    pub users: Cache<String, Person>,
+    /// Commit id → title and author (never change).
+    pub commits: Cache<String, Commit>,
+    /// Discussion → its details, for a short while (comments arrive in bursts).
+    pub discussions: Cache<String, Arc<Details>>,
+}
+
+impl Default for Caches {
+    fn default() -> Self {
+        Caches {
+            users: Cache::new(10_000, Duration::from_secs(6 * 3600)),
+            commits: Cache::new(10_000, Duration::from_secs(7 * 86_400)),
+            discussions: Cache::new(256, Duration::from_secs(30)),
+        }
+    }
+}
+
+type Job = Arc<OnceCell<Arc<Enriched>>>;
+
+pub struct Enricher {
+    api: HubApi,
+    caches: Caches,
+    timeout: Duration,
+    pool: SqlitePool,
+    /// Enrichments under way, by event id: whoever asks joins the one running.
+    jobs: Mutex<HashMap<i64, Job>>,
+}
+
+impl Enricher {
+    /// `None` when enrichment is off (`hub.enrich_timeout_ms = 0`).
+    pub fn new(
+        settings: &Settings,
+        pool: SqlitePool,
+        metrics: Arc<Metrics>,
+    ) -> anyhow::Result<Option<Arc<Enricher>>> {
+        let hub = &settings.hub;
+        if hub.enrich_timeout_ms == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Arc::new(Enricher {
+            api: HubApi::new(&hub.api_base, &hub.token, metrics)?,
+            caches: Caches::default(),
+            timeout: Duration::from_millis(hub.enrich_timeout_ms),
+            pool,
+            jobs: Mutex::default(),
+        })))
+    }
+
+    /// Starts enriching a just-stored event in the background, unless many already are.
+    pub fn start(self: &Arc<Self>, id: i64, event: Event) {
+        if self.jobs.lock().expect("not poisoned").len() >= STARTED_MAX {
+            return;
+        }
+        let me = self.clone();
+        tokio::spawn(async move { me.facts(id, &event).await });
+    }
+
+    /// The event's facts: stored ones, or those being fetched, or fetched now (within
+    /// the deadline).
+    pub async fn facts(&self, id: i64, event: &Event) -> Arc<Enriched> {
+        let job = self
+            .jobs
+            .lock()
+            .expect("not poisoned")
+            .entry(id)
+            .or_default()
+            .clone();
+        let done = job.get_or_init(|| self.load_or_fetch(id, event)).await.clone();
+        // Stored by now (or not storable): later askers read it from the database.
+        self.jobs.lock().expect("not poisoned").remove(&id);
+        done
+    }
+
+    async fn load_or_fetch(&self, id: i64, event: &Event) -> Arc<Enriched> {
+        if let Some(stored) = self.stored(id).await {
+            return stored;
+        }
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        // Every call has its own deadline; this one is the last word.
+        let fetched = tokio::time::timeout_at(
+            deadline + Duration::from_millis(200),
+            fetch::enrich(&self.api, &self.caches, event, deadline),
+        )
+        .await
+        .unwrap_or_else(|_| Enriched {
+            facts: Facts::default(),
+            missing: Some(format!(
+                "not from the Hub API: no answer within {} ms",
+                self.timeout.as_millis()
+            )),
+        });
+        let json = serde_json::to_string(&fetched.facts).unwrap_or_else(|_| "{}".into());
+        let put = enrichment::put(&self.pool, id, &json, fetched.missing.as_deref(), now_ms());
+        if let Err(e) = put.await {
+            tracing::warn!(event = id, error = %e, "the Hub's facts could not be stored");
+            return Arc::new(fetched);
+        }
+        // Another process may have stored its facts first: all say the same.
+        self.stored(id).await.unwrap_or_else(|| Arc::new(fetched))
+    }
+
+    async fn stored(&self, id: i64) -> Option<Arc<Enriched>> {
+        let (facts, missing) = enrichment::get(&self.pool, id).await.ok()??;
+        let facts = serde_json::from_str(&facts).unwrap_or_default();
+        Some(Arc::new(Enriched { facts, missing }))
+    }
+}
