@@ -3,7 +3,7 @@
 
 use super::fair::FairLimit;
 use super::{header_secs, network_error, seconds, Place, Post, SendError, Sent};
-use crate::render::limits::cut;
+use crate::render::limits::{cut, split_lines};
 use crate::render::Message;
 use crate::route::Platform;
 use serde::Deserialize;
@@ -49,7 +49,8 @@ pub fn body(msg: &Message, nonce: &str) -> Value {
         embed = embed.url(&msg.url);
     }
     if !msg.body.is_empty() {
-        embed = embed.description(cut(Platform::Discord, &msg.body, DESCRIPTION_MAX));
+        let description = split_lines(Platform::Discord, &msg.body, DESCRIPTION_MAX, 1);
+        embed = embed.description(description.concat());
     }
     if let Some(a) = &msg.author {
         // An embed author's name is plain text: no markdown, no mentions.

@@ -42,7 +42,8 @@ pub fn main_ref(event: &Event) -> Option<&RefUpdate> {
 pub async fn enrich(api: &HubApi, caches: &Caches, event: &Event, deadline: Instant) -> Enriched {
     if event.repo.private != Some(false) && !api.has_token() {
         // Nothing to show the channel: the message renders as it always did.
-        let missing = "a private repo (or one the payload does not say is public), and no hub.token";
+        let missing =
+            "a private repo (or one the payload does not say is public), and no hub.token";
         return Enriched {
             facts: Facts::default(),
             missing: Some(format!("not from the Hub API: {missing}")),
@@ -56,11 +57,23 @@ pub async fn enrich(api: &HubApi, caches: &Caches, event: &Event, deadline: Inst
     if !event.refs.is_empty() {
         push(api, caches, repo, event, deadline, &mut facts, &mut missing).await;
     } else if let Some(d) = &event.discussion {
-        discussion(api, caches, repo, event, d.num, deadline, &mut facts, &mut missing).await;
+        discussion(
+            api,
+            caches,
+            repo,
+            event,
+            d.num,
+            deadline,
+            &mut facts,
+            &mut missing,
+        )
+        .await;
     } else if event.scope.as_str() == "repo" && event.action.as_str() == "create" {
         if let Some(head) = event.repo.head_sha.as_deref().filter(|s| is_sha(s)) {
             match compare::files(api, repo, EMPTY_TREE, head, deadline).await {
-                Ok((list, cut)) => facts.files = Some(files::summarise(event.repo.kind.as_str(), &list, cut)),
+                Ok((list, cut)) => {
+                    facts.files = Some(files::summarise(event.repo.kind.as_str(), &list, cut))
+                }
                 Err(e) => missing.add("its files", &e),
             }
         }
@@ -87,7 +100,9 @@ async fn push(
         .filter(|r| r.new_sha.as_deref().is_some_and(is_sha))
         .take(REFS_FETCHED)
         .collect();
-    let histories = futures_util::future::join_all(refs.iter().map(|r| history(api, caches, repo, r, deadline)));
+    let histories = futures_util::future::join_all(
+        refs.iter().map(|r| history(api, caches, repo, r, deadline)),
+    );
     let changed = async {
         let r = main?;
         let (old, new) = (r.old_sha.as_deref()?, r.new_sha.as_deref()?);
@@ -102,7 +117,9 @@ async fn push(
         }
     }
     match changed {
-        Some(Ok((list, cut))) => facts.files = Some(files::summarise(event.repo.kind.as_str(), &list, cut)),
+        Some(Ok((list, cut))) => {
+            facts.files = Some(files::summarise(event.repo.kind.as_str(), &list, cut))
+        }
         Some(Err(e)) => missing.add("changed files", &e),
         None => {}
     }
@@ -154,13 +171,18 @@ async fn discussion(
     facts: &mut Facts,
     missing: &mut Missing,
 ) {
-    let comment_id = event.comment.as_ref().map(|c| c.id.clone()).filter(|c| !c.is_empty());
+    let comment_id = event
+        .comment
+        .as_ref()
+        .map(|c| c.id.clone())
+        .filter(|c| !c.is_empty());
     let key = format!("{}/{}/{}/{num}", repo.kind, repo.owner, repo.name);
     // A cached copy serves unless it predates the comment this event is about.
-    let cached = caches
-        .discussions
-        .get(&key)
-        .filter(|d| comment_id.as_ref().is_none_or(|c| d.by_event.contains_key(c)));
+    let cached = caches.discussions.get(&key).filter(|d| {
+        comment_id
+            .as_ref()
+            .is_none_or(|c| d.by_event.contains_key(c))
+    });
     let details = match cached {
         Some(d) => Some(d),
         None => match discussions::get(api, repo, num, deadline).await {
@@ -182,7 +204,9 @@ async fn discussion(
     let mut out = DiscussionFacts::default();
     if let Some(details) = &details {
         out.author = details.author.clone();
-        out.comment_author = comment_id.as_ref().and_then(|c| details.by_event.get(c).cloned());
+        out.comment_author = comment_id
+            .as_ref()
+            .and_then(|c| details.by_event.get(c).cloned());
         out.conflicts = details.conflicts.clone();
         let changes = &details.status_changes;
         if changes.len() >= 2 {

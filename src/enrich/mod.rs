@@ -92,7 +92,10 @@ impl Enricher {
             .entry(id)
             .or_default()
             .clone();
-        let done = job.get_or_init(|| self.load_or_fetch(id, event)).await.clone();
+        let done = job
+            .get_or_init(|| self.load_or_fetch(id, event))
+            .await
+            .clone();
         // Stored by now (or not storable): later askers read it from the database.
         self.jobs.lock().expect("not poisoned").remove(&id);
         done

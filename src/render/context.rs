@@ -224,7 +224,9 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
                 format!("{base}#{}", c.id)
             },
             author_id: c.author_id.clone(),
-            author: said.and_then(|f| f.comment_author.as_ref()).map(Person::from),
+            author: said
+                .and_then(|f| f.comment_author.as_ref())
+                .map(Person::from),
         }
     });
     let moved_to = event.moved_to.as_ref().map(|n| Moved {
@@ -254,7 +256,12 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
     let main = crate::enrich::fetch::main_ref(event).and_then(|r| facts.history(&r.full));
     let commits: Vec<CommitLine> = main
         .filter(|h| !h.forced)
-        .map(|h| h.commits.iter().map(|c| commit_line(&repo_link, c)).collect())
+        .map(|h| {
+            h.commits
+                .iter()
+                .map(|c| commit_line(&repo_link, c))
+                .collect()
+        })
         .unwrap_or_default();
     let commits_added = main.and_then(|h| h.added);
     Context {

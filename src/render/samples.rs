@@ -51,7 +51,11 @@ pub fn event(scope: &Scope) -> Event {
 
 /// Facts like the Hub's API gives: `n` commits on each ref, a few changed files.
 fn facts(e: &Event, n: usize, title: &str) -> Facts {
-    let person = Person::new("example-user", Some("Example User"), Some("/avatars/example.svg"));
+    let person = Person::new(
+        "example-user",
+        Some("Example User"),
+        Some("/avatars/example.svg"),
+    );
     let commits: Vec<Commit> = (0..n)
         .map(|i| Commit {
             id: format!("{i:0>40}"),
@@ -64,20 +68,30 @@ fn facts(e: &Event, n: usize, title: &str) -> Facts {
         added: Some(n as u64),
         forced: false,
     };
-    let changes: Vec<FileChange> = ["model.safetensors", "README.md", "config.json", "data/x.csv", "app.py"]
-        .iter()
-        .cycle()
-        .take(n.max(5))
-        .enumerate()
-        .map(|(i, p)| FileChange {
-            status: 'M',
-            size: 1_000_000 * (i as u64 + 1),
-            path: format!("{}{p}", "dir/".repeat(i / 5)),
-        })
-        .collect();
+    let changes: Vec<FileChange> = [
+        "model.safetensors",
+        "README.md",
+        "config.json",
+        "data/x.csv",
+        "app.py",
+    ]
+    .iter()
+    .cycle()
+    .take(n.max(5))
+    .enumerate()
+    .map(|(i, p)| FileChange {
+        status: 'M',
+        size: 1_000_000 * (i as u64 + 1),
+        path: format!("{}{p}", "dir/".repeat(i / 5)),
+    })
+    .collect();
     Facts {
         actor: person.clone(),
-        refs: e.refs.iter().map(|r| (r.full.clone(), history.clone())).collect(),
+        refs: e
+            .refs
+            .iter()
+            .map(|r| (r.full.clone(), history.clone()))
+            .collect(),
         files: Some(files::summarise(e.repo.kind.as_str(), &changes, false)),
         discussion: e.discussion.as_ref().map(|_| DiscussionFacts {
             author: person.clone(),

@@ -4,7 +4,10 @@
 use sqlx::SqlitePool;
 
 /// The stored facts (JSON) and what was missing, if the event was enriched.
-pub async fn get(pool: &SqlitePool, event_id: i64) -> sqlx::Result<Option<(String, Option<String>)>> {
+pub async fn get(
+    pool: &SqlitePool,
+    event_id: i64,
+) -> sqlx::Result<Option<(String, Option<String>)>> {
     sqlx::query_as("SELECT facts, missing FROM event_enrichment WHERE event_id = ?")
         .bind(event_id)
         .fetch_optional(pool)

@@ -7,6 +7,8 @@ mod delivery;
 mod deploy;
 mod discord;
 mod doctor;
+mod enrich;
+mod fakehub;
 mod helpers;
 mod hostile;
 mod lanes;

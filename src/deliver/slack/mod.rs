@@ -4,7 +4,7 @@ mod web;
 pub use web::{Answer, Nothing, Posted};
 
 use super::{header_secs, network_error, Place, Post, SendError, Sent};
-use crate::render::limits::cut;
+use crate::render::limits::{cut, split_lines};
 use crate::render::Message;
 use crate::route::Platform;
 use serde_json::{json, Value};
@@ -12,6 +12,8 @@ use std::time::Duration;
 
 /// A section block's text holds at most 3000 characters.
 pub const SECTION_MAX: usize = 3000;
+/// Sections of one message at most (Slack allows 50 blocks and 40,000 characters).
+const SECTIONS: usize = 10;
 
 /// `ok: false` errors that a later try may get past; every other error is permanent.
 const TRANSIENT_ERRORS: [&str; 4] = [
@@ -35,11 +37,14 @@ pub fn body(channel_id: &str, msg: &Message) -> Value {
     } else {
         format!("{}\n{}", msg.headline, msg.body)
     };
-    let mut blocks = vec![json!({
-        "type": "section",
-        // verbatim: nothing in the text is turned into a link or a mention by Slack.
-        "text": { "type": "mrkdwn", "text": cut(Platform::Slack, &section, SECTION_MAX), "verbatim": true }
-    })];
+    // A long list takes several sections, split between its lines.
+    let mut blocks: Vec<Value> = split_lines(Platform::Slack, &section, SECTION_MAX, SECTIONS)
+        .into_iter()
+        .map(|text| {
+            // verbatim: nothing in the text is turned into a link or a mention by Slack.
+            json!({ "type": "section", "text": { "type": "mrkdwn", "text": text, "verbatim": true } })
+        })
+        .collect();
     if let Some(a) = &msg.author {
         let mut elements = Vec::new();
         if let Some(icon) = &a.icon_url {

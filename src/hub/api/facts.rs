@@ -45,6 +45,9 @@ pub struct Enriched {
 
 impl Facts {
     pub fn history(&self, full_ref: &str) -> Option<&History> {
-        self.refs.iter().find(|(r, _)| r == full_ref).map(|(_, h)| h)
+        self.refs
+            .iter()
+            .find(|(r, _)| r == full_ref)
+            .map(|(_, h)| h)
     }
 }
