@@ -38,7 +38,10 @@ fn common_branch(events: &[&Event]) -> Option<String> {
 /// Merges the messages of `events` (same key, in order) into one. Returns the message and
 /// how many of them it holds: those that did not fit are left for later.
 pub fn merge(p: Platform, events: &[&Event], messages: &[Message]) -> (Message, usize) {
-    let same_headline = messages.windows(2).all(|w| w[0].headline == w[1].headline);
+    // Pushes to one branch list each push's newest commit (its first body line), as do
+    // events whose headlines are all alike.
+    let pushes = events.len() > 1 && common_branch(events).is_some();
+    let same_headline = pushes || messages.windows(2).all(|w| w[0].headline == w[1].headline);
     let mut lines: Vec<String> = Vec::new();
     let mut len = 0;
     for m in messages.iter().take(MAX_MERGED) {

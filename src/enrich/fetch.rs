@@ -112,7 +112,13 @@ async fn push(
     let (histories, changed) = tokio::join!(histories, changed);
     for (r, h) in refs.iter().zip(histories) {
         match h {
-            Ok(h) => facts.refs.push((r.full.clone(), h)),
+            // Only the main ref's commits are listed; the others show their head.
+            Ok(mut h) => {
+                if main.is_none_or(|m| m.full != r.full) {
+                    h.commits.truncate(1);
+                }
+                facts.refs.push((r.full.clone(), h))
+            }
             Err(e) => missing.add(&format!("commits of {}", r.name), &e),
         }
     }
@@ -138,19 +144,20 @@ async fn history(
     deadline: Instant,
 ) -> Result<commits::History, ApiError> {
     let new = r.new_sha.as_deref().unwrap_or_default();
+    let key = |sha: &str| cache_key(api, repo, sha);
     if let Some(old) = r.old_sha.as_deref().filter(|o| is_sha(o)) {
         let h = commits::between(api, repo, old, new, deadline).await?;
         for c in &h.commits {
-            caches.commits.put(c.id.clone(), c.clone());
+            caches.commits.put(key(&c.id), c.clone());
         }
         return Ok(h);
     }
     // A created ref: its head, which a commit id names for good.
-    let head = match caches.commits.get(&new.to_string()) {
+    let head = match caches.commits.get(&key(new)) {
         Some(c) => c,
         None => {
             let c = commits::head(api, repo, new, deadline).await?;
-            caches.commits.put(new.to_string(), c.clone());
+            caches.commits.put(key(new), c.clone());
             c
         }
     };
@@ -176,7 +183,7 @@ async fn discussion(
         .as_ref()
         .map(|c| c.id.clone())
         .filter(|c| !c.is_empty());
-    let key = format!("{}/{}/{}/{num}", repo.kind, repo.owner, repo.name);
+    let key = cache_key(api, repo, &num.to_string());
     // A cached copy serves unless it predates the comment this event is about.
     let cached = caches.discussions.get(&key).filter(|d| {
         comment_id
@@ -234,6 +241,16 @@ async fn discussion(
         _ => status_by,
     };
     facts.discussion = Some(out);
+}
+
+/// What was read with the token is kept apart from what was read without it.
+fn cache_key(api: &HubApi, repo: RepoPath<'_>, what: &str) -> String {
+    let access = if api.has_token() {
+        "token"
+    } else {
+        "anonymous"
+    };
+    format!("{access}:{}/{}/{}:{what}", repo.kind, repo.owner, repo.name)
 }
 
 /// A user by id: from the cache, or asked.

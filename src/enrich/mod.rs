@@ -12,6 +12,7 @@ use crate::hub::api::facts::{Enriched, Facts};
 use crate::hub::api::{Commit, HubApi, Person};
 use crate::hub::Event;
 use crate::metrics::Metrics;
+use crate::route::Origin;
 use crate::store::{enrichment, now_ms};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
@@ -23,12 +24,15 @@ use tokio::sync::OnceCell;
 /// starts them when it reaches them.
 const STARTED_MAX: usize = 256;
 
+/// Keys of what was read with the token say so: a private repo's commits and
+/// discussions are never served to a read without it.
 pub struct Caches {
-    /// User id → who (names change rarely).
+    /// User id → who (names change rarely; public).
     pub users: Cache<String, Person>,
-    /// Commit id → title and author (never change).
+    /// Access, repo and commit id → title and author (never change).
     pub commits: Cache<String, Commit>,
-    /// Discussion → its details, for a short while (comments arrive in bursts).
+    /// Access, repo and number → its details, for a short while (comments arrive in
+    /// bursts).
     pub discussions: Cache<String, Arc<Details>>,
 }
 
@@ -74,17 +78,20 @@ impl Enricher {
     }
 
     /// Starts enriching a just-stored event in the background, unless many already are.
-    pub fn start(self: &Arc<Self>, id: i64, event: Event) {
+    pub fn start(self: &Arc<Self>, id: i64, event: Event, origin: &str) {
         if self.jobs.lock().expect("not poisoned").len() >= STARTED_MAX {
             return;
         }
         let me = self.clone();
-        tokio::spawn(async move { me.facts(id, &event).await });
+        let origin = origin.to_string();
+        tokio::spawn(async move { me.facts(id, &event, &origin).await });
     }
 
     /// The event's facts: stored ones, or those being fetched, or fetched now (within
-    /// the deadline).
-    pub async fn facts(&self, id: i64, event: &Event) -> Arc<Enriched> {
+    /// the deadline). `origin` is where it came from (`operator` or a workspace): only the
+    /// operator's events, which the Hub signed with the operator's secret, are read with
+    /// the token; a workspace could name any repo in its payload.
+    pub async fn facts(&self, id: i64, event: &Event, origin: &str) -> Arc<Enriched> {
         let job = self
             .jobs
             .lock()
@@ -92,8 +99,12 @@ impl Enricher {
             .entry(id)
             .or_default()
             .clone();
+        let api = match origin == Origin::Operator.as_str() {
+            true => self.api.clone(),
+            false => self.api.anonymous(),
+        };
         let done = job
-            .get_or_init(|| self.load_or_fetch(id, event))
+            .get_or_init(|| self.load_or_fetch(id, event, api))
             .await
             .clone();
         // Stored by now (or not storable): later askers read it from the database.
@@ -101,7 +112,7 @@ impl Enricher {
         done
     }
 
-    async fn load_or_fetch(&self, id: i64, event: &Event) -> Arc<Enriched> {
+    async fn load_or_fetch(&self, id: i64, event: &Event, api: HubApi) -> Arc<Enriched> {
         if let Some(stored) = self.stored(id).await {
             return stored;
         }
@@ -109,7 +120,7 @@ impl Enricher {
         // Every call has its own deadline; this one is the last word.
         let fetched = tokio::time::timeout_at(
             deadline + Duration::from_millis(200),
-            fetch::enrich(&self.api, &self.caches, event, deadline),
+            fetch::enrich(&api, &self.caches, event, deadline),
         )
         .await
         .unwrap_or_else(|_| Enriched {

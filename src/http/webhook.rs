@@ -91,7 +91,7 @@ async fn receive(
                 action = %e.action, repo = %e.repo.name, deliveries = accepted.deliveries, "event accepted");
             if accepted.deliveries > 0 {
                 if let Some(enricher) = &state.enricher {
-                    enricher.start(accepted.event_id, accepted.event.clone());
+                    enricher.start(accepted.event_id, accepted.event.clone(), origin.as_str());
                 }
                 state.wake.notify_one();
             }

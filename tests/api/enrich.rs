@@ -497,16 +497,14 @@ async fn a_429_pauses_calls_for_its_window_while_messages_keep_flowing() {
 #[tokio::test]
 async fn a_burst_of_pushes_lists_commit_titles() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(10, 4, "ivy");
+    let ids = hub.linear(10, 5, "ivy");
     let app = app_with(&hub, |s| s.delivery.burst_window_ms = 1500).await;
     app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
     let mut last = 0;
-    for i in 1..=3 {
-        last = event_id(
-            app.post_webhook(&one_push("acme/model", Some(&ids[i - 1]), &ids[i]))
-                .await,
-        )
-        .await;
+    // Pushes of 1, 2 and 1 commits: each listed by its newest commit's title.
+    for (old, new) in [(0, 1), (1, 3), (3, 4)] {
+        let push = one_push("acme/model", Some(&ids[old]), &ids[new]);
+        last = event_id(app.post_webhook(&push).await).await;
     }
     app.settled(last).await;
     let posts = app.discord.posts();
@@ -514,9 +512,10 @@ async fn a_burst_of_pushes_lists_commit_titles() {
     let embed = &posts[0].body["embeds"][0];
     assert_eq!(embed["title"], "3 pushes to `main` of **acme/model**");
     let description = embed["description"].as_str().unwrap();
-    for title in ["Commit 1", "Commit 2", "Commit 3"] {
+    for title in ["Commit 1 ", "Commit 3 ", "Commit 4 "] {
         assert!(description.contains(title), "{description}");
     }
+    assert_eq!(description.lines().count(), 3, "{description}");
 }
 
 /// The real binary with its console output, and its address.
@@ -626,4 +625,43 @@ async fn an_event_stored_before_a_crash_is_enriched_after_the_restart_on_the_con
         printed.contains("Commit 2") && printed.contains("Commit 1"),
         "{printed}"
     );
+}
+
+#[tokio::test]
+async fn a_workspaces_payload_naming_a_private_repo_never_borrows_the_operators_token() {
+    let hub = FakeHub::start().await;
+    hub.private("acme/secret");
+    let ids = hub.linear(12, 3, "kim");
+    let app = app_with(&hub, |s| s.hub.token = HUB_TOKEN.into()).await;
+    // The operator's own event on its private repo is read with the token.
+    app.subscribe("acme/secret", DISCORD_CHANNEL, &[]).await;
+    let mut operators: Value =
+        serde_json::from_slice(&one_push("acme/secret", Some(&ids[0]), &ids[1])).unwrap();
+    operators["repo"]["private"] = json!(true);
+    delivered(&app, operators.to_string().as_bytes()).await;
+    assert!(app.discord.wait_posts(1).await[0]
+        .body
+        .to_string()
+        .contains("Commit 1"));
+    let before = hub.requests().len();
+    assert!(before > 0);
+
+    // A workspace's endpoint sends a payload naming it, claiming it is public.
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/secret"))).await;
+    let (endpoint, secret) =
+        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let forged = one_push("acme/secret", Some(&ids[0]), &ids[2]);
+    let id = event_id(post_endpoint(&app, &endpoint, &secret, &forged).await).await;
+    let done = app.settled(id).await;
+    assert!(done.iter().all(|d| d.status == Status::Sent), "{done:?}");
+    let asked = &hub.requests()[before..];
+    assert!(!asked.is_empty(), "asked, anonymously");
+    assert!(asked.iter().all(|r| r.auth.is_none()), "{asked:?}");
+    let posts = app.discord.posts();
+    let last = posts.last().unwrap().body.to_string();
+    assert!(
+        !last.contains("Commit 2"),
+        "no private title reached the workspace: {last}"
+    );
+    assert!(!last.contains("kim"), "{last}");
 }

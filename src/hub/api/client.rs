@@ -59,13 +59,20 @@ impl Answer {
     }
 }
 
-pub struct HubApi {
+/// What every handle shares: one client, one rate limit, one set of turns.
+struct Shared {
     http: reqwest::Client,
     base: Url,
-    token: Option<String>,
     pause: Pause,
     turns: Semaphore,
     metrics: Arc<Metrics>,
+}
+
+/// A handle on the Hub's API, with the operator's token or without it. Cheap to clone.
+#[derive(Clone)]
+pub struct HubApi {
+    shared: Arc<Shared>,
+    token: Option<Arc<str>>,
 }
 
 impl HubApi {
@@ -86,12 +93,14 @@ impl HubApi {
             .connect_timeout(Duration::from_secs(5))
             .build()?;
         Ok(HubApi {
-            http,
-            base,
-            token: Some(token.trim().to_string()).filter(|t| !t.is_empty()),
-            pause: Pause::default(),
-            turns: Semaphore::new(IN_FLIGHT),
-            metrics,
+            shared: Arc::new(Shared {
+                http,
+                base,
+                pause: Pause::default(),
+                turns: Semaphore::new(IN_FLIGHT),
+                metrics,
+            }),
+            token: Some(token.trim()).filter(|t| !t.is_empty()).map(Arc::from),
         })
     }
 
@@ -99,10 +108,19 @@ impl HubApi {
         self.token.is_some()
     }
 
+    /// The same API without the token: for what a workspace's endpoint sent, whose
+    /// payload names repos nobody vouched for.
+    pub fn anonymous(&self) -> HubApi {
+        HubApi {
+            shared: self.shared.clone(),
+            token: None,
+        }
+    }
+
     /// `{base}/api/{segments…}`, each segment percent-encoded as one (`refs/pr/1` stays
     /// one segment, as the Hub wants).
     pub fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
+        let mut url = self.shared.base.clone();
         url.set_query(None);
         url.set_fragment(None);
         if let Ok(mut path) = url.path_segments_mut() {
@@ -113,7 +131,8 @@ impl HubApi {
 
     /// Whether `url` (a `Link` header's, say) may be asked with the token.
     pub fn is_ours(&self, url: &Url) -> bool {
-        url.origin() == self.base.origin() && url.path().starts_with(self.url(&[]).path())
+        let base = &self.shared.base;
+        url.origin() == base.origin() && url.path().starts_with(self.url(&[]).path())
     }
 
     /// GETs `url` (one of [`HubApi::url`]'s, or a same-origin `Link`) before `deadline`.
@@ -121,16 +140,17 @@ impl HubApi {
         if !self.is_ours(&url) {
             return Err(ApiError::Unreadable("a link to another site".into()));
         }
-        if let Some(left) = self.pause.left() {
+        let shared = &self.shared;
+        if let Some(left) = shared.pause.left() {
             self.count("paused");
             return Err(ApiError::Paused(left));
         }
-        let _turn = tokio::time::timeout_at(deadline, self.turns.acquire())
+        let _turn = tokio::time::timeout_at(deadline, shared.turns.acquire())
             .await
             .map_err(|_| ApiError::Timeout)?
             .expect("never closed");
         // Another call may have met the limit while this one waited for its turn.
-        if let Some(left) = self.pause.left() {
+        if let Some(left) = shared.pause.left() {
             self.count("paused");
             return Err(ApiError::Paused(left));
         }
@@ -138,7 +158,7 @@ impl HubApi {
         if left.is_zero() {
             return Err(ApiError::Timeout);
         }
-        let mut req = self.http.get(url).timeout(left.min(CALL_MAX));
+        let mut req = shared.http.get(url).timeout(left.min(CALL_MAX));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -156,7 +176,7 @@ impl HubApi {
         let status = resp.status().as_u16();
         self.count(&status.to_string());
         if let Some(pause) = pause_after(status, resp.headers()) {
-            self.pause.hold(pause);
+            shared.pause.hold(pause);
         }
         if !resp.status().is_success() {
             let code = resp
@@ -205,7 +225,7 @@ impl HubApi {
     }
 
     fn count(&self, answer: &str) {
-        self.metrics.hub_request(answer);
+        self.shared.metrics.hub_request(answer);
     }
 }
 

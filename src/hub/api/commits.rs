@@ -113,15 +113,21 @@ pub async fn between(
     }
     // Longer than a page: one long page when the whole history fits in it.
     if total.is_some_and(|t| t <= LONG_PAGE as u64) {
-        let (long, _) = page(api, repo, new, LONG_PAGE, deadline).await?;
-        return Ok(match long.iter().position(|c| c.id == old) {
-            Some(at) => added(first, at as u64),
-            None if complete(long.len(), LONG_PAGE) => rewritten(first),
-            None => History {
-                commits: first,
-                ..History::default()
-            },
-        });
+        match page(api, repo, new, LONG_PAGE, deadline).await {
+            Ok((long, _)) => {
+                return Ok(match long.iter().position(|c| c.id == old) {
+                    Some(at) => added(first, at as u64),
+                    None if complete(long.len(), LONG_PAGE) => rewritten(first),
+                    None => History {
+                        commits: first,
+                        ..History::default()
+                    },
+                })
+            }
+            // Long messages made the page larger than herald reads: counted instead.
+            Err(ApiError::TooLarge) => {}
+            Err(e) => return Err(e),
+        }
     }
     // Longer still: the old commit's own history, if it exists, tells how many.
     let old_total = match page(api, repo, old, 1, deadline).await {
