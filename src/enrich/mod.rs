@@ -3,7 +3,9 @@
 //! with the event, so that every channel, retry, burst and replay reuses it. A message
 //! waits for it at most `hub.enrich_timeout_ms`, then goes out with what is known.
 
+mod discussion;
 pub mod fetch;
+mod push;
 
 use crate::config::Settings;
 use crate::hub::api::cache::Cache;

@@ -1,0 +1,75 @@
+//! A discussion or pull request: one call for its details names the opener, the comment's
+//! author (the log event whose id is the webhook's `comment.id`) and whoever changed the
+//! status; ids the details do not name are looked up one by one.
+
+use super::fetch::Ask;
+use crate::hub::api::discussions;
+use crate::hub::api::facts::DiscussionFacts;
+use crate::hub::event::Discussion;
+use crate::hub::Event;
+use std::sync::Arc;
+
+impl Ask<'_> {
+    pub async fn discussion(&mut self, event: &Event, d: &Discussion) {
+        let comment = event.comment.as_ref();
+        let comment_id = comment.map(|c| c.id.clone()).filter(|c| !c.is_empty());
+        let key = self.key(&d.num.to_string());
+        // A cached copy serves unless it predates the comment this event is about.
+        let cached = self.caches.discussions.get(&key).filter(|c| {
+            comment_id
+                .as_ref()
+                .is_none_or(|id| c.by_event.contains_key(id))
+        });
+        let details = match cached {
+            Some(c) => Some(c),
+            None => match discussions::get(self.api, self.repo, d.num, self.deadline).await {
+                Ok(fetched) => {
+                    let fetched = Arc::new(fetched);
+                    for (id, p) in &fetched.by_user {
+                        self.caches.users.put(id.clone(), p.clone());
+                    }
+                    self.caches.discussions.put(key, fetched.clone());
+                    Some(fetched)
+                }
+                Err(e) => {
+                    self.miss("the discussion's details", &e);
+                    None
+                }
+            },
+        };
+        let mut out = DiscussionFacts::default();
+        if let Some(det) = &details {
+            out.author = det.author.clone();
+            out.comment_author = comment_id
+                .as_ref()
+                .and_then(|c| det.by_event.get(c).cloned());
+            out.conflicts = det.conflicts.clone();
+            let changes = &det.status_changes;
+            if changes.len() >= 2 {
+                out.previous_status = Some(changes[changes.len() - 2].0.clone());
+            }
+        }
+        // Names the details did not give (a deleted discussion, say), by id.
+        if out.comment_author.is_none() && comment.is_some() {
+            out.comment_author = self
+                .person(comment.and_then(|c| c.author_id.as_deref()))
+                .await;
+        }
+        if out.author.is_none() {
+            out.author = self.person(d.author_id.as_deref()).await;
+        }
+        // Whoever changed the status, if that is the last thing that happened: a title edit
+        // or a comment since would make it a guess.
+        let status_by = details.as_ref().and_then(|det| {
+            let (status, by) = det.status_changes.last()?;
+            let last = det.last_event.as_deref() == Some("status-change");
+            (last && *status == d.status).then(|| by.clone())?
+        });
+        self.facts.actor = match (event.scope.as_str(), event.action.as_str()) {
+            ("discussion.comment", _) => out.comment_author.clone(),
+            (_, "create") => out.author.clone(),
+            _ => status_by,
+        };
+        self.facts.discussion = Some(out);
+    }
+}
