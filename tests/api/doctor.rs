@@ -137,3 +137,45 @@ async fn doctor_names_revoked_tokens_unregistered_commands_and_open_databases() 
     std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
     fails_with(&settings, &format!("chmod 600 {}", db.display())).await;
 }
+
+#[tokio::test]
+async fn doctor_checks_the_hub_api_and_its_token() {
+    let (_app, mut settings) = deployment().await;
+    let report = |checks: &[Check]| {
+        checks
+            .iter()
+            .map(Check::line)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let checks = check(&settings).await;
+    assert!(
+        report(&checks).contains("✓ Hub API: off"),
+        "{}",
+        report(&checks)
+    );
+
+    let hub = crate::fakehub::FakeHub::start().await;
+    settings.hub.api_base = hub.base.clone();
+    settings.hub.enrich_timeout_ms = 5000;
+    let checks = check(&settings).await;
+    assert!(
+        report(&checks).contains("no hub.token, so public repos only"),
+        "{}",
+        report(&checks)
+    );
+
+    settings.hub.token = crate::fakehub::HUB_TOKEN.into();
+    let checks = check(&settings).await;
+    assert!(
+        report(&checks).contains("accepts hub.token (it reads as hub.js)"),
+        "{}",
+        report(&checks)
+    );
+    assert!(!report(&checks).contains(crate::fakehub::HUB_TOKEN));
+
+    settings.hub.token = "hf_revoked".into();
+    fails_with(&settings, "hub.token is refused (401)").await;
+    settings.hub.api_base = "http://127.0.0.1:9".into();
+    fails_with(&settings, "the Hub could not be reached").await;
+}

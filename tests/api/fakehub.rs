@@ -123,6 +123,10 @@ async fn answer(State(s): State<Arc<HubState>>, uri: Uri, headers: HeaderMap) ->
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
+        ["api", "whoami-v2"] => match auth.as_deref() == Some(&format!("Bearer {HUB_TOKEN}")) {
+            true => ok(axum::Json(fixture_json("hf-api/whoami-v2-hub-ci.json")).into_response()),
+            false => error(401, None, "Invalid credentials in Authorization header"),
+        },
         ["api", "users", id, "overview"] => match s.users.lock().unwrap().get(*id) {
             Some(u) => ok(axum::Json(u.clone()).into_response()),
             None => error(404, None, "User not found"),

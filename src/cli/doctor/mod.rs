@@ -1,6 +1,7 @@
 //! `herald doctor`: checks a deployment and prints one line per check, ✓ or ✗ with the fix.
 //! It changes nothing: the database is opened read-only, the platforms are only asked.
 
+mod hub;
 mod platforms;
 
 use crate::config::Settings;
@@ -73,6 +74,7 @@ pub async fn check(settings: &Settings) -> Vec<Check> {
     checks.push(secret(settings));
     checks.push(health(settings).await);
     checks.extend(platforms::check(settings, &subs).await);
+    checks.push(hub::check(settings).await);
     checks.push(match Renderer::load(Some(&settings.templates.dir)) {
         Ok(_) => Check::pass(format!(
             "templates: those in {} pass every check",
