@@ -138,6 +138,15 @@ impl Settings {
         if self.hub.enrich_timeout_ms > 60_000 {
             anyhow::bail!("hub.enrich_timeout_ms must be at most 60000 (a message waits for it)");
         }
+        // A claimed delivery waits for the Hub, then sends: its lease must outlast both, or
+        // another process could claim it meanwhile.
+        let held = self.hub.enrich_timeout_ms + self.delivery.http_timeout_ms;
+        if self.hub.enrich_timeout_ms > 0 && self.delivery.lease_ms <= held {
+            anyhow::bail!(
+                "delivery.lease_ms ({}) must be longer than hub.enrich_timeout_ms + delivery.http_timeout_ms ({held})",
+                self.delivery.lease_ms
+            );
+        }
         if self.server.body_limit < 1024 {
             anyhow::bail!("server.body_limit must be at least 1024 bytes");
         }

@@ -140,17 +140,21 @@ impl Worker {
             limit,
         )
         .await?;
+        // Made ready together, so that each one's wait for the Hub API overlaps the
+        // others' and the burst waits no longer than its slowest.
+        let ids: Vec<i64> = followers.iter().map(|f| f.id).collect();
+        let ready = futures_util::future::join_all(
+            followers
+                .into_iter()
+                .map(|f| self.ready(f, channel.platform)),
+        )
+        .await;
         let mut unused = Vec::new();
-        for f in followers {
-            let id = f.id;
+        for (id, r) in ids.into_iter().zip(ready) {
             // The burst ends at the first one that does not join it; the rest wait their
-            // turn without being loaded and rendered here.
-            if !unused.is_empty() {
-                unused.push(id);
-                continue;
-            }
-            match self.ready(f, channel.platform).await {
-                Ok(r) if burst::key(&r.event) == key => burst.push(r),
+            // turn.
+            match r {
+                Ok(r) if unused.is_empty() && burst::key(&r.event) == key => burst.push(r),
                 _ => unused.push(id),
             }
         }

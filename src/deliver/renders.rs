@@ -110,13 +110,13 @@ impl Renders {
                 .await
                 .map_err(|e| e.to_string())?
                 .ok_or_else(|| format!("event {id} is no longer stored"))?;
-            let origin = stored.endpoint.clone();
+            let (origin, received_at) = (stored.endpoint.clone(), stored.received_at);
             let mut event = tokio::task::spawn_blocking(move || stored.event())
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("event {id} cannot be read: {e}"))?;
             if let Some(enricher) = &self.enricher {
-                event.facts = Some(enricher.facts(id, &event, &origin).await);
+                event.facts = Some(enricher.facts(id, &event, &origin, received_at).await);
             }
             Ok(Arc::new(event))
         };

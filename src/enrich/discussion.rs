@@ -1,9 +1,13 @@
 //! A discussion or pull request: one call for its details names the opener, the comment's
 //! author (the log event whose id is the webhook's `comment.id`) and whoever changed the
 //! status; ids the details do not name are looked up one by one.
+//!
+//! Names are only put where the Hub's own record bears them out: a workspace's payload
+//! (not signed by the Hub) is named only when its title, and a comment's text, are what
+//! the Hub says, so that nobody can post made-up words under a real person's name.
 
 use super::fetch::Ask;
-use crate::hub::api::discussions;
+use crate::hub::api::discussions::{self, digest, Details};
 use crate::hub::api::facts::DiscussionFacts;
 use crate::hub::event::Discussion;
 use crate::hub::Event;
@@ -14,11 +18,12 @@ impl Ask<'_> {
         let comment = event.comment.as_ref();
         let comment_id = comment.map(|c| c.id.clone()).filter(|c| !c.is_empty());
         let key = self.key(&d.num.to_string());
-        // A cached copy serves unless it predates the comment this event is about.
+        // A cached copy serves a comment already in it; a status change needs the log as
+        // it is now, or the wrong person could be named.
         let cached = self.caches.discussions.get(&key).filter(|c| {
             comment_id
                 .as_ref()
-                .is_none_or(|id| c.by_event.contains_key(id))
+                .is_some_and(|id| c.by_event.contains_key(id))
         });
         let details = match cached {
             Some(c) => Some(c),
@@ -37,34 +42,42 @@ impl Ask<'_> {
                 }
             },
         };
+        let trusted = self.trusted;
+        let vouched = |det: &Details| trusted || det.title.as_deref() == Some(&d.title);
         let mut out = DiscussionFacts::default();
-        if let Some(det) = &details {
+        if let Some(det) = details.as_deref().filter(|det| vouched(det)) {
             out.author = det.author.clone();
-            out.comment_author = comment_id
-                .as_ref()
-                .and_then(|c| det.by_event.get(c).cloned());
-            out.conflicts = det.conflicts.clone();
+            out.comment_author = comment_id.as_ref().and_then(|id| {
+                let text = comment.and_then(|c| c.content.as_deref());
+                let same = trusted || text.is_some_and(|t| det.said.get(id) == Some(&digest(t)));
+                det.by_event.get(id).filter(|_| same).cloned()
+            });
             let changes = &det.status_changes;
             if changes.len() >= 2 {
                 out.previous_status = Some(changes[changes.len() - 2].0.clone());
             }
         }
-        // Names the details did not give (a deleted discussion, say), by id.
-        if out.comment_author.is_none() && comment.is_some() {
-            out.comment_author = self
-                .person(comment.and_then(|c| c.author_id.as_deref()))
-                .await;
+        // Names the details did not give (a deleted discussion, say), by id: only for
+        // what the Hub itself sent.
+        if self.trusted {
+            if out.comment_author.is_none() && comment.is_some() {
+                let by = comment.and_then(|c| c.author_id.as_deref());
+                out.comment_author = self.person(by).await;
+            }
+            if out.author.is_none() {
+                out.author = self.person(d.author_id.as_deref()).await;
+            }
         }
-        if out.author.is_none() {
-            out.author = self.person(d.author_id.as_deref()).await;
-        }
-        // Whoever changed the status, if that is the last thing that happened: a title edit
-        // or a comment since would make it a guess.
-        let status_by = details.as_ref().and_then(|det| {
-            let (status, by) = det.status_changes.last()?;
-            let last = det.last_event.as_deref() == Some("status-change");
-            (last && *status == d.status).then(|| by.clone())?
-        });
+        // Whoever changed the status, if that is the last thing in the log and the log was
+        // read soon after the event: a later change would make it a guess.
+        let status_by = details
+            .as_deref()
+            .filter(|det| self.fresh && vouched(det))
+            .and_then(|det| {
+                let (status, by) = det.status_changes.last()?;
+                let last = det.last_event.as_deref() == Some("status-change");
+                (last && *status == d.status).then(|| by.clone())?
+            });
         self.facts.actor = match (event.scope.as_str(), event.action.as_str()) {
             ("discussion.comment", _) => out.comment_author.clone(),
             (_, "create") => out.author.clone(),

@@ -21,6 +21,10 @@ pub(super) struct Ask<'a> {
     pub caches: &'a Caches,
     pub repo: RepoPath<'a>,
     pub deadline: Instant,
+    /// The Hub signed the payload (the operator's webhook): its ids are the Hub's.
+    pub trusted: bool,
+    /// Asked soon after the event: the Hub's record is still as the event left it.
+    pub fresh: bool,
     pub facts: Facts,
     /// What could not be had, each with why.
     pub missing: Vec<String>,
@@ -80,7 +84,20 @@ pub fn main_ref(event: &Event) -> Option<&RefUpdate> {
     refs().find(branch).or_else(|| refs().next())
 }
 
-pub async fn enrich(api: &HubApi, caches: &Caches, event: &Event, deadline: Instant) -> Enriched {
+/// How the event came: whether the Hub signed it, and whether it is still fresh.
+#[derive(Clone, Copy)]
+pub struct Came {
+    pub trusted: bool,
+    pub fresh: bool,
+}
+
+pub async fn enrich(
+    api: &HubApi,
+    caches: &Caches,
+    event: &Event,
+    came: Came,
+    deadline: Instant,
+) -> Enriched {
     if event.repo.private != Some(false) && !api.has_token() {
         // Nothing to show the channel: the message renders as it always did.
         let why = "a private repo (or one the payload does not say is public): read only with \
@@ -98,6 +115,8 @@ pub async fn enrich(api: &HubApi, caches: &Caches, event: &Event, deadline: Inst
         caches,
         repo,
         deadline,
+        trusted: came.trusted,
+        fresh: came.fresh,
         facts: Facts::default(),
         missing: Vec::new(),
     };

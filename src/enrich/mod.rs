@@ -25,6 +25,9 @@ use tokio::sync::OnceCell;
 /// Events enriched at once when started by the webhook; past it, the delivery worker
 /// starts them when it reaches them.
 const STARTED_MAX: usize = 256;
+/// An event enriched later than this after it arrived (a backlog after a restart) may find
+/// the Hub's record moved on: who changed a status is then not said.
+const FRESH_MS: i64 = 60_000;
 
 /// Keys of what was read with the token say so: a private repo's commits and
 /// discussions are never served to a read without it.
@@ -43,12 +46,23 @@ impl Default for Caches {
         Caches {
             users: Cache::new(10_000, Duration::from_secs(6 * 3600)),
             commits: Cache::new(10_000, Duration::from_secs(7 * 86_400)),
-            discussions: Cache::new(256, Duration::from_secs(30)),
+            discussions: Cache::new(64, Duration::from_secs(30)),
         }
     }
 }
 
 type Job = Arc<OnceCell<Arc<Enriched>>>;
+
+/// Removes an event's entry from the jobs when dropped.
+struct Forget<'a>(&'a Mutex<HashMap<i64, Job>>, i64);
+
+impl Drop for Forget<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut jobs) = self.0.lock() {
+            jobs.remove(&self.1);
+        }
+    }
+}
 
 pub struct Enricher {
     api: HubApi,
@@ -81,19 +95,31 @@ impl Enricher {
 
     /// Starts enriching a just-stored event in the background, unless many already are.
     pub fn start(self: &Arc<Self>, id: i64, event: Event, origin: &str) {
-        if self.jobs.lock().expect("not poisoned").len() >= STARTED_MAX {
-            return;
+        {
+            let mut jobs = self.jobs.lock().expect("not poisoned");
+            if jobs.len() >= STARTED_MAX {
+                return;
+            }
+            // Counted from now, not from when the task first runs.
+            jobs.entry(id).or_default();
         }
         let me = self.clone();
         let origin = origin.to_string();
-        tokio::spawn(async move { me.facts(id, &event, &origin).await });
+        tokio::spawn(async move { me.facts(id, &event, &origin, now_ms()).await });
     }
 
     /// The event's facts: stored ones, or those being fetched, or fetched now (within
     /// the deadline). `origin` is where it came from (`operator` or a workspace): only the
     /// operator's events, which the Hub signed with the operator's secret, are read with
-    /// the token; a workspace could name any repo in its payload.
-    pub async fn facts(&self, id: i64, event: &Event, origin: &str) -> Arc<Enriched> {
+    /// the token and have their ids taken at their word; a workspace could name any repo,
+    /// discussion or comment in its payload. `received_at`: when it arrived (unix ms).
+    pub async fn facts(
+        &self,
+        id: i64,
+        event: &Event,
+        origin: &str,
+        received_at: i64,
+    ) -> Arc<Enriched> {
         let job = self
             .jobs
             .lock()
@@ -101,20 +127,30 @@ impl Enricher {
             .entry(id)
             .or_default()
             .clone();
-        let api = match origin == Origin::Operator.as_str() {
+        let trusted = origin == Origin::Operator.as_str();
+        let api = match trusted {
             true => self.api.clone(),
             false => self.api.anonymous(),
         };
-        let done = job
-            .get_or_init(|| self.load_or_fetch(id, event, api))
+        let came = fetch::Came {
+            trusted,
+            fresh: now_ms() - received_at < FRESH_MS,
+        };
+        // Once done (stored, or not storable), or given up, later askers read it from the
+        // database: the entry goes, even if this wait is cancelled.
+        let _forget = Forget(&self.jobs, id);
+        job.get_or_init(|| self.load_or_fetch(id, event, api, came))
             .await
-            .clone();
-        // Stored by now (or not storable): later askers read it from the database.
-        self.jobs.lock().expect("not poisoned").remove(&id);
-        done
+            .clone()
     }
 
-    async fn load_or_fetch(&self, id: i64, event: &Event, api: HubApi) -> Arc<Enriched> {
+    async fn load_or_fetch(
+        &self,
+        id: i64,
+        event: &Event,
+        api: HubApi,
+        came: fetch::Came,
+    ) -> Arc<Enriched> {
         if let Some(stored) = self.stored(id).await {
             return stored;
         }
@@ -122,7 +158,7 @@ impl Enricher {
         // Every call has its own deadline; this one is the last word.
         let fetched = tokio::time::timeout_at(
             deadline + Duration::from_millis(200),
-            fetch::enrich(&api, &self.caches, event, deadline),
+            fetch::enrich(&api, &self.caches, event, came, deadline),
         )
         .await
         .unwrap_or_else(|_| Enriched {
@@ -132,7 +168,10 @@ impl Enricher {
                 self.timeout.as_millis()
             )),
         });
-        let json = serde_json::to_string(&fetched.facts).unwrap_or_else(|_| "{}".into());
+        let mut fetched = fetched;
+        let json = fetched
+            .facts
+            .fitted(crate::store::usage::FACTS_BYTES as usize);
         let put = enrichment::put(&self.pool, id, &json, fetched.missing.as_deref(), now_ms());
         if let Err(e) = put.await {
             tracing::warn!(event = id, error = %e, "the Hub's facts could not be stored");

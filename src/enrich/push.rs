@@ -48,9 +48,11 @@ impl Ask<'_> {
             Some(Err(e)) => self.miss("changed files", &e),
             None => {}
         }
-        // Who pushed: as near as the Hub says, the author of the newest commit.
+        // Who pushed: as near as the Hub says, the author of the newest commit of commits
+        // the push added. A new or rewritten ref may point at anyone's commit: no name.
         self.facts.actor = main
             .and_then(|m| self.facts.history(&m.full))
+            .filter(|h| !h.forced && h.added.is_some_and(|n| n > 0))
             .and_then(|h| h.commits.first())
             .and_then(|c| c.author.clone());
     }

@@ -70,10 +70,11 @@ impl Budgets {
         Ok(Ok(()))
     }
 
-    /// Counts an accepted event's deliveries against its endpoint (known once it is routed).
+    /// Counts an accepted event's deliveries (and the facts the Hub API may add to a
+    /// followed event) against its endpoint, known once it is routed.
     pub fn charge(&mut self, endpoint: &str, deliveries: usize) {
         if let Some(used) = self.used.get_mut(endpoint) {
-            used.1 += deliveries as u64 * usage::DELIVERY_BYTES as u64;
+            used.1 += usage::followed_bytes(deliveries as i64) as u64;
         }
     }
 }

@@ -310,7 +310,11 @@ fn commit_line(repo_link: &str, c: &crate::hub::api::Commit) -> CommitLine {
         short: short_sha(&c.id),
         title: clip(&c.title),
         author: c.author.as_ref().map(|a| clip(&a.name)),
-        url: format!("{repo_link}/commit/{}", c.id),
+        // An id that is not one (from a misbehaving API) links to the repo instead.
+        url: match crate::hub::api::is_sha(&c.id) {
+            true => format!("{repo_link}/commit/{}", c.id),
+            false => repo_link.to_string(),
+        },
     }
 }
 

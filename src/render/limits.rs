@@ -70,7 +70,7 @@ pub fn split_lines(platform: Platform, s: &str, max: usize, chunks: usize) -> Ve
             out.push(std::mem::take(&mut current));
         }
         let reserve = out.len() + 1 == chunks && lines.peek().is_some();
-        let room = if reserve { max - 2 } else { max };
+        let room = if reserve { max.saturating_sub(2) } else { max };
         if n > room {
             current = cut(platform, line, room);
         } else {

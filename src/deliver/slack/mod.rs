@@ -74,7 +74,23 @@ impl Slack {
     }
 
     pub async fn send(&self, post: &Post<'_>) -> Result<Sent, SendError> {
-        let mut req = body(&post.channel.id, post.msg);
+        let sent = self.send_as(post, post.msg).await;
+        match (&sent, &post.msg.author) {
+            // Slack could not load the author's avatar (it refuses the whole message then):
+            // the message matters more than the avatar.
+            (Err(SendError::Permanent(r)), Some(_)) if r == "slack: invalid_blocks" => {
+                let plain = Message {
+                    author: None,
+                    ..post.msg.clone()
+                };
+                self.send_as(post, &plain).await
+            }
+            _ => sent,
+        }
+    }
+
+    async fn send_as(&self, post: &Post<'_>, msg: &Message) -> Result<Sent, SendError> {
+        let mut req = body(&post.channel.id, msg);
         if let Place::Thread { id, broadcast } = &post.place {
             req["thread_ts"] = json!(id);
             req["reply_broadcast"] = json!(broadcast);

@@ -13,8 +13,9 @@ use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use url::Url;
 
-/// Calls to the Hub in flight at once, for every event together.
-const IN_FLIGHT: usize = 8;
+/// Calls to the Hub in flight at once, with the token and without it: anonymous calls
+/// (what workspaces' endpoints send) cannot take the operator's turns.
+const IN_FLIGHT: (usize, usize) = (6, 4);
 /// Longest one call may take, whatever is left of the event's deadline.
 const CALL_MAX: Duration = Duration::from_secs(10);
 /// A JSON answer larger than this is not read: no page herald asks for comes near it.
@@ -59,12 +60,14 @@ impl Answer {
     }
 }
 
-/// What every handle shares: one client, one rate limit, one set of turns.
+/// What every handle shares: one client; a rate limit and turns for calls with the token
+/// and others for calls without it, since the Hub counts the two apart (by user, by
+/// address) and a workspace spending the anonymous quota must not stop the operator's.
 struct Shared {
     http: reqwest::Client,
     base: Url,
-    pause: Pause,
-    turns: Semaphore,
+    pause: (Pause, Pause),
+    turns: (Semaphore, Semaphore),
     metrics: Arc<Metrics>,
 }
 
@@ -96,8 +99,8 @@ impl HubApi {
             shared: Arc::new(Shared {
                 http,
                 base,
-                pause: Pause::default(),
-                turns: Semaphore::new(IN_FLIGHT),
+                pause: Default::default(),
+                turns: (Semaphore::new(IN_FLIGHT.0), Semaphore::new(IN_FLIGHT.1)),
                 metrics,
             }),
             token: Some(token.trim()).filter(|t| !t.is_empty()).map(Arc::from),
@@ -140,17 +143,20 @@ impl HubApi {
         if !self.is_ours(&url) {
             return Err(ApiError::Unreadable("a link to another site".into()));
         }
-        let shared = &self.shared;
-        if let Some(left) = shared.pause.left() {
+        let (pause, turns) = match self.token {
+            Some(_) => (&self.shared.pause.0, &self.shared.turns.0),
+            None => (&self.shared.pause.1, &self.shared.turns.1),
+        };
+        if let Some(left) = pause.left() {
             self.count("paused");
             return Err(ApiError::Paused(left));
         }
-        let _turn = tokio::time::timeout_at(deadline, shared.turns.acquire())
+        let _turn = tokio::time::timeout_at(deadline, turns.acquire())
             .await
             .map_err(|_| ApiError::Timeout)?
             .expect("never closed");
         // Another call may have met the limit while this one waited for its turn.
-        if let Some(left) = shared.pause.left() {
+        if let Some(left) = pause.left() {
             self.count("paused");
             return Err(ApiError::Paused(left));
         }
@@ -158,7 +164,7 @@ impl HubApi {
         if left.is_zero() {
             return Err(ApiError::Timeout);
         }
-        let mut req = shared.http.get(url).timeout(left.min(CALL_MAX));
+        let mut req = self.shared.http.get(url).timeout(left.min(CALL_MAX));
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -175,8 +181,8 @@ impl HubApi {
         };
         let status = resp.status().as_u16();
         self.count(&status.to_string());
-        if let Some(pause) = pause_after(status, resp.headers()) {
-            shared.pause.hold(pause);
+        if let Some(wait) = pause_after(status, resp.headers()) {
+            pause.hold(wait);
         }
         if !resp.status().is_success() {
             let code = resp

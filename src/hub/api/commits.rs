@@ -59,17 +59,21 @@ impl From<WireCommit> for Commit {
     }
 }
 
-/// One page of `rev`'s history, newest first, and how long that history is.
+/// Page `p` of `rev`'s history, `limit` commits each, newest first, and how long that
+/// history is.
 async fn page(
     api: &HubApi,
     repo: RepoPath<'_>,
     rev: &str,
-    limit: usize,
+    (limit, p): (usize, u64),
     deadline: Instant,
 ) -> Result<(Vec<WireCommit>, Option<u64>), ApiError> {
     let mut url = api.url(&repo.segments(&["commits", rev]));
     url.query_pairs_mut()
         .append_pair("limit", &limit.to_string());
+    if p > 0 {
+        url.query_pairs_mut().append_pair("p", &p.to_string());
+    }
     let (list, answer): (Vec<WireCommit>, Answer) = api.json(url, deadline).await?;
     let total = answer
         .header("x-total-count")
@@ -84,7 +88,7 @@ pub async fn head(
     sha: &str,
     deadline: Instant,
 ) -> Result<Commit, ApiError> {
-    let (list, _) = page(api, repo, sha, 1, deadline).await?;
+    let (list, _) = page(api, repo, sha, (1, 0), deadline).await?;
     list.into_iter()
         .next()
         .map(Commit::from)
@@ -99,7 +103,7 @@ pub async fn between(
     new: &str,
     deadline: Instant,
 ) -> Result<History, ApiError> {
-    let (list, total) = page(api, repo, new, LISTED, deadline).await?;
+    let (list, total) = page(api, repo, new, (LISTED, 0), deadline).await?;
     let complete = |n: usize, limit: usize| n < limit || total.is_some_and(|t| t <= n as u64);
     let found = list.iter().position(|c| c.id == old);
     let whole = complete(list.len(), LISTED);
@@ -113,7 +117,7 @@ pub async fn between(
     }
     // Longer than a page: one long page when the whole history fits in it.
     if total.is_some_and(|t| t <= LONG_PAGE as u64) {
-        match page(api, repo, new, LONG_PAGE, deadline).await {
+        match page(api, repo, new, (LONG_PAGE, 0), deadline).await {
             Ok((long, _)) => {
                 return Ok(match long.iter().position(|c| c.id == old) {
                     Some(at) => added(first, at as u64),
@@ -130,23 +134,38 @@ pub async fn between(
         }
     }
     // Longer still: the old commit's own history, if it exists, tells how many.
-    let old_total = match page(api, repo, old, 1, deadline).await {
+    let old_total = match page(api, repo, old, (1, 0), deadline).await {
         Ok((_, t)) => t,
         Err(e) if e.is_code("RevisionNotFound") => return Ok(rewritten(first)),
         Err(e) => return Err(e),
     };
-    Ok(match (total, old_total) {
-        (Some(n), Some(o)) if n > o => added(first, n - o),
-        (Some(_), Some(_)) => rewritten(first),
-        _ => History {
-            commits: first,
-            ..History::default()
-        },
+    let unknown = |first| History {
+        commits: first,
+        ..History::default()
+    };
+    let (Some(n), Some(o)) = (total, old_total) else {
+        return Ok(unknown(first));
+    };
+    if n <= o {
+        return Ok(rewritten(first));
+    }
+    // The old commit must be exactly that far back in the new history; else the ref was
+    // rewritten somewhere in between, and how many commits are new is not known.
+    let (at, _) = page(api, repo, new, (1, n - o), deadline).await?;
+    Ok(match at.first() {
+        Some(c) if c.id == old => added(first, n - o),
+        _ => unknown(first),
     })
 }
 
 fn added(mut listed: Vec<Commit>, n: u64) -> History {
     listed.truncate(LISTED.min(n as usize));
+    // Only the newest commit's author is shown with an avatar.
+    for c in listed.iter_mut().skip(1) {
+        if let Some(a) = c.author.as_mut() {
+            a.avatar_url = None;
+        }
+    }
     History {
         commits: listed,
         added: Some(n),

@@ -5,7 +5,7 @@
 
 use super::client::{ApiError, HubApi};
 use super::{kept, Person, RepoPath};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use std::collections::HashMap;
 use tokio::time::Instant;
 
@@ -24,15 +24,18 @@ pub struct Details {
     pub last_event: Option<String>,
     pub base: Option<String>,
     pub merge_commit: Option<String>,
-    pub conflicts: Option<Conflicts>,
+    pub title: Option<String>,
+    /// A digest of each comment's text, by event id: what a payload claims a comment
+    /// says can be held to what the Hub says.
+    pub said: HashMap<String, u64>,
 }
 
-/// A PR's conflicting files: listed, or only known to exist.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Conflicts {
-    Listed(Vec<String>),
-    Unlisted(bool),
+/// A digest of a text, to compare a payload's copy with the Hub's (in this process only).
+pub fn digest(text: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    text.trim().hash(&mut h);
+    h.finish()
 }
 
 #[derive(Deserialize)]
@@ -45,8 +48,8 @@ struct Wire {
     events: Vec<WireEvent>,
     #[serde(default)]
     changes: Option<WireChanges>,
-    #[serde(default, rename = "filesWithConflicts")]
-    conflicts: Option<Conflicts>,
+    #[serde(default)]
+    title: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -96,12 +99,7 @@ fn details(w: Wire) -> Details {
     let mut d = Details {
         author: w.author.as_ref().and_then(WirePerson::person),
         status: w.status.as_deref().map(kept),
-        conflicts: w.conflicts.map(|c| match c {
-            Conflicts::Listed(files) => {
-                Conflicts::Listed(files.iter().take(10).map(|f| kept(f)).collect())
-            }
-            other => other,
-        }),
+        title: w.title.as_deref().map(kept),
         ..Details::default()
     };
     if let Some(c) = w.changes {
@@ -115,6 +113,14 @@ fn details(w: Wire) -> Details {
         let who = e.author.as_ref().and_then(WirePerson::person);
         if let (Some(id), Some(p)) = (&e.id, &who) {
             d.by_event.insert(kept(id), p.clone());
+        }
+        let raw = e
+            .data
+            .get("latest")
+            .and_then(|l| l.get("raw"))
+            .and_then(|r| r.as_str());
+        if let (Some(id), Some(raw)) = (&e.id, raw) {
+            d.said.insert(kept(id), digest(raw));
         }
         if e.kind.as_deref() == Some("status-change") {
             if let Some(s) = e.data.get("status").and_then(|s| s.as_str()) {
@@ -158,10 +164,11 @@ mod tests {
             "../../../tests/fixtures/hf-api/discussion-details-pr-merged-assembled.json"
         ));
         assert_eq!(d.author.as_ref().unwrap().name, "example-author");
-        assert_eq!(
-            d.author.unwrap().avatar_url.as_deref(),
-            Some("https://huggingface.co/avatars/00000000000000000000000000000000.svg")
-        );
+        assert_eq!(d.author.unwrap().avatar_url, None, "an SVG default avatar");
+        assert!(d.by_user["5dd96eb166059660ed1ee413"]
+            .avatar_url
+            .as_deref()
+            .is_some_and(|a| a.starts_with("https://cdn-avatars.huggingface.co/")));
         assert_eq!(d.base.as_deref(), Some("main"));
         assert_eq!(
             d.merge_commit.as_deref(),
@@ -189,6 +196,5 @@ mod tests {
             "filesWithConflicts": true}"#,
         );
         assert_eq!(d.author, None);
-        assert_eq!(d.conflicts, Some(Conflicts::Unlisted(true)));
     }
 }

@@ -141,7 +141,7 @@ pub fn summarise(kind: &str, changes: &[FileChange], cut: bool) -> Files {
         let g = &mut groups[i];
         g.count += 1;
         if c.status != 'D' {
-            g.bytes += c.size;
+            g.bytes = g.bytes.saturating_add(c.size);
         }
         if g.paths.len() < PATHS_LISTED {
             g.paths.push(super::kept(&c.path));

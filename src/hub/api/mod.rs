@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 /// Where people and avatars live on the web (also what relative avatar paths hang off).
 pub const WEB: &str = "https://huggingface.co";
 /// Longest name, title or URL herald keeps from the API.
-const KEPT_CHARS: usize = 512;
+const KEPT_CHARS: usize = 300;
 
 /// Text from the API as herald keeps it: at most [`KEPT_CHARS`] characters.
 pub(crate) fn kept(s: &str) -> String {
@@ -67,7 +67,10 @@ fn avatar_url(a: &str) -> Option<String> {
         None => a.to_string(),
     };
     let url = url::Url::parse(&abs).ok()?;
-    (url.scheme() == "https" && url.has_host() && abs.len() <= KEPT_CHARS).then(|| url.to_string())
+    // Chat apps show png, jpeg and gif; the Hub's default avatars are SVG.
+    let svg = url.path().to_ascii_lowercase().ends_with(".svg");
+    (url.scheme() == "https" && url.has_host() && !svg && abs.len() <= KEPT_CHARS)
+        .then(|| url.to_string())
 }
 
 /// One commit, as a message lists it.
@@ -122,11 +125,13 @@ mod tests {
 
     #[test]
     fn avatars_are_https_and_relative_ones_hang_off_the_hub() {
-        let p = Person::new("ann", Some("Ann"), Some("/avatars/00.svg")).unwrap();
+        let p = Person::new("ann", Some("Ann"), Some("/avatars/00.png")).unwrap();
         assert_eq!(
             p.avatar_url.as_deref(),
-            Some("https://huggingface.co/avatars/00.svg")
+            Some("https://huggingface.co/avatars/00.png")
         );
+        let svg = Person::new("ann", None, Some("/avatars/00.svg")).unwrap();
+        assert_eq!(svg.avatar_url, None, "chat apps do not show SVG");
         for bad in [
             "javascript:alert(1)",
             "http://x/a.png",

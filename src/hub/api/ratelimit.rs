@@ -35,8 +35,8 @@ pub fn pause_after(status: u16, headers: &HeaderMap) -> Option<Duration> {
         .and_then(|v| v.to_str().ok())
         .and_then(parse);
     let pause = match (status, limit) {
-        (_, Some((0, t))) => Duration::from_secs(t + 1),
-        (429, Some((_, t))) => Duration::from_secs(t + 1),
+        (_, Some((0, t))) => Duration::from_secs(t.saturating_add(1)),
+        (429, Some((_, t))) => Duration::from_secs(t.saturating_add(1)),
         (429, None) => headers
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
