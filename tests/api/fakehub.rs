@@ -140,11 +140,11 @@ async fn answer(State(s): State<Arc<HubState>>, uri: Uri, headers: HeaderMap) ->
                     .collect();
                 let q = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
                 let location = format!("/api/{new}/{}{q}", tail.join("/"));
-                let mut resp = (
-                    StatusCode::TEMPORARY_REDIRECT,
-                    format!("Temporary Redirect. Redirecting to {location}"),
-                )
-                    .into_response();
+                // As the recorded 307: a relative Location and a text body.
+                let fx = fixture_json("hf-api/model-info-renamed-repo-307-redirect.http.json");
+                let text = fx["body_text"].as_str().unwrap_or_default();
+                let text = text.replace("/api/models/google-bert/bert-base-uncased", &location);
+                let mut resp = (StatusCode::TEMPORARY_REDIRECT, text).into_response();
                 resp.headers_mut()
                     .insert("location", location.parse().unwrap());
                 return resp;
@@ -165,6 +165,14 @@ async fn answer(State(s): State<Arc<HubState>>, uri: Uri, headers: HeaderMap) ->
             "Sorry, we can't find the page you are looking for.",
         ),
     }
+}
+
+/// The Hub's 404 for an unknown revision, as recorded (its status, code and message).
+fn revision_not_found(rev: &str) -> Response {
+    let fx = fixture_json("hf-api/error-404-revision-not-found.http.json");
+    let code = fx["headers"]["X-Error-Code"].as_str();
+    let message = format!("Invalid rev id: {rev}");
+    error(fx["status"].as_u64().unwrap_or(404) as u16, code, &message)
 }
 
 fn percent_decode(s: &str) -> String {
@@ -191,11 +199,7 @@ impl HubState {
                     .get(&(repo.to_string(), rev.to_string()))
                     .copied()
                 else {
-                    return error(
-                        404,
-                        Some("RevisionNotFound"),
-                        &format!("Invalid rev id: {rev}"),
-                    );
+                    return revision_not_found(rev);
                 };
                 let chain = self.chains.lock().unwrap()[chain].clone();
                 let limit: usize = query
@@ -225,7 +229,7 @@ impl HubState {
             }
             ["compare", range] => match self.compares.lock().unwrap().get(*range) {
                 Some(text) => ok(text.clone().into_response()),
-                None => error(404, Some("RevisionNotFound"), "Invalid rev id"),
+                None => revision_not_found(range),
             },
             ["discussions", num] => {
                 let key = format!("{kind}/{repo}/{num}");
