@@ -765,3 +765,22 @@ async fn slack_refusing_the_avatar_still_gets_the_message() {
         .unwrap()
         .starts_with("4 commits to `main`"));
 }
+
+#[tokio::test]
+async fn a_new_repo_lists_its_first_files() {
+    let hub = FakeHub::start().await;
+    let head = "c379e821c9c95d613899e8c4343e4bfee2b0c600";
+    let raw = "T 498000000\t:000000 100644 0000000000000000000000000000000000000000... 30a03d21620ebc6167e350aef9e2ac2774cf372d... A\tmodel.safetensors\n\
+               T 900\t:000000 100644 0000000000000000000000000000000000000000... 30a03d21620ebc6167e350aef9e2ac2774cf372d... A\tconfig.json\n";
+    hub.compare("4b825dc642cb6eb9a060e54bf8d69288fbee4904", head, raw);
+    let app = app_with(&hub, |_| {}).await;
+    app.subscribe("some-user/*", DISCORD_CHANNEL, &[]).await;
+    delivered(&app, &fixture("hf/assembled-v3-repo-create-with-tags.json")).await;
+    let embed = &app.discord.posts()[0].body["embeds"][0];
+    assert_eq!(embed["title"], "New model **some\\-user/some\\-repo**");
+    let description = embed["description"].as_str().unwrap();
+    assert!(
+        description.contains("Files: weights \\(1 file, 498 MB\\), config"),
+        "{description}"
+    );
+}
