@@ -145,13 +145,20 @@ mod tests {
     fn the_hub_apis_facts_reach_every_platform() {
         let r = Renderer::load(None).unwrap();
         for p in [Platform::Discord, Platform::Slack, Platform::Console] {
-            let push = r.render(&event(&Scope::parse("repo.content").unwrap()), p).unwrap();
-            assert!(push.body.contains("Update the model card"), "{p:?}: {push:?}");
+            let push = r
+                .render(&event(&Scope::parse("repo.content").unwrap()), p)
+                .unwrap();
+            assert!(
+                push.body.contains("Update the model card"),
+                "{p:?}: {push:?}"
+            );
             assert!(push.body.contains("Changed: weights"), "{p:?}: {push:?}");
             let comment = event(&Scope::parse("discussion.comment").unwrap());
             let msg = r.render(&comment, p).unwrap();
             assert!(msg.headline.contains("by example"), "{p:?}: {msg:?}");
-            let author = msg.author.expect("the author, for the embed or context line");
+            let author = msg
+                .author
+                .expect("the author, for the embed or context line");
             assert_eq!(author.name, "example-user");
             assert_eq!(author.url, "https://huggingface.co/example-user");
         }
