@@ -52,8 +52,12 @@ impl Ask<'_> {
                 let same = trusted || text.is_some_and(|t| det.said.get(id) == Some(&digest(t)));
                 det.by_event.get(id).filter(|_| same).cloned()
             });
+            // The status before this event's change: only when that change is the last
+            // thing in a freshly read log (a discussion starts open, or as a draft).
             let changes = &det.status_changes;
-            if changes.len() >= 2 {
+            let last_is_this = det.last_event.as_deref() == Some("status-change")
+                && changes.last().is_some_and(|(s, _)| *s == d.status);
+            if self.fresh && last_is_this && changes.len() >= 2 {
                 out.previous_status = Some(changes[changes.len() - 2].0.clone());
             }
         }

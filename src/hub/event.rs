@@ -64,6 +64,10 @@ pub struct Event {
     /// of the payload.
     #[serde(skip)]
     pub facts: Option<std::sync::Arc<super::api::facts::Enriched>>,
+    /// A discussion's status before this event, when herald knows it (from the events it
+    /// stored, or the Hub's log); never part of the payload.
+    #[serde(skip)]
+    pub status_before: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -86,7 +86,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         scope: Scope::parse(scope).expect("static scope"),
         repo: Repo {
             kind,
-            name: RepoName::parse(name).map_err(|e| PayloadError(e.to_string()))?,
+            name: RepoName::from_hub(name).map_err(|e| PayloadError(e.to_string()))?,
             private: None,
             head_sha: None,
             owner_id: None,
@@ -99,6 +99,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         moved_to: None,
         webhook_id: None,
         facts: None,
+        status_before: None,
     })
 }
 
@@ -109,7 +110,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
     };
     let kind = RepoType::parse(req_str(repo, "repo.type")?)
         .map_err(|e| PayloadError(format!("repo.type: {e}")))?;
-    let name = RepoName::parse(req_str(repo, "repo.name")?)
+    let name = RepoName::from_hub(req_str(repo, "repo.name")?)
         .map_err(|e| PayloadError(format!("repo.name: {e}")))?;
     let owner_id = match repo.get("owner").or_else(|| repo.get("author")) {
         Some(Value::Object(o)) => opt_str(o, "repo.owner.id")?,
@@ -142,6 +143,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
             _ => None,
         },
         facts: None,
+        status_before: None,
     })
 }
 
@@ -243,7 +245,7 @@ fn moved_to(v: Option<&Value>) -> Result<Option<RepoName>> {
         Some(Value::Object(o)) => req_str(o, "movedTo.name")?,
         Some(_) => return err("movedTo must be a string or an object {name}"),
     };
-    RepoName::parse(name)
+    RepoName::from_hub(name)
         .map(Some)
         .map_err(|e| PayloadError(format!("movedTo: {e}")))
 }

@@ -14,10 +14,9 @@ pub struct RepoType(String);
 pub enum NameError {
     #[error("unknown repo type \"{0}\"")]
     RepoType(String),
-    #[error(
-        "\"{0}\" is not a repo name: expected owner/name with letters, digits, '-', '_' or '.'"
-    )]
-    RepoName(String),
+    /// The name, and the rule it breaks.
+    #[error("\"{0}\" is not a repo name: {1}")]
+    RepoName(String, &'static str),
 }
 
 impl RepoType {
@@ -100,16 +99,29 @@ impl fmt::Display for RepoType {
 #[serde(try_from = "String", into = "String")]
 pub struct RepoName(String);
 
-/// One segment of a Hub name: letters, digits, `-`, `_`, `.`; at most 96 characters;
-/// not starting or ending with `-` or `.`.
+/// The rule a segment typed by a person breaks, if any: letters, digits, `-`, `_`, `.`;
+/// at most 96 characters; not starting or ending with `-` or `.`; no `..`.
+fn segment_rule(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        Some("a part before or after '/' is empty")
+    } else if s.len() > 96 {
+        Some("a part is longer than 96 characters")
+    } else if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        Some("only letters, digits, '-', '_' and '.' are allowed")
+    } else if s.starts_with(['-', '.']) || s.ends_with(['-', '.']) {
+        Some("a part may not start or end with '-' or '.'")
+    } else if s.contains("..") {
+        Some("'..' is not allowed")
+    } else {
+        None
+    }
+}
+
 pub fn valid_segment(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 96
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && !s.starts_with(['-', '.'])
-        && !s.ends_with(['-', '.'])
-        && !s.contains("..")
+    segment_rule(s).is_none()
 }
 
 /// A user or organisation: like a segment, without dots (so `hf.co/x` can only be a link).
@@ -117,14 +129,50 @@ pub fn valid_owner(s: &str) -> bool {
     valid_segment(s) && !s.contains('.')
 }
 
+/// The rule a name sent by the Hub breaks, if any. The Hub is the authority on its names
+/// (and refusing its payload counts towards suspending the webhook): only what herald
+/// cannot store, link or show is refused.
+fn hub_rule(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        Some("it is empty")
+    } else if s.chars().count() > 200 {
+        Some("it is longer than 200 characters")
+    } else if s.matches('/').count() > 1 {
+        Some("it has more than one '/' (owner/name)")
+    } else if s.split('/').any(|p| p.is_empty()) {
+        Some("a part before or after '/' is empty")
+    } else if s.split('/').any(|p| p == "." || p == "..") {
+        Some("a part is '.' or '..'")
+    } else if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        Some("it holds a space or a control character")
+    } else {
+        None
+    }
+}
+
 impl RepoName {
+    /// A name typed by a person (a target): the Hub's naming rules, each named when broken.
     pub fn parse(s: &str) -> Result<RepoName, NameError> {
         let parts: Vec<&str> = s.split('/').collect();
-        let owner_ok = parts.len() < 2 || valid_owner(parts[0]);
-        if parts.len() > 2 || !owner_ok || !parts.iter().all(|p| valid_segment(p)) {
-            return Err(NameError::RepoName(s.to_string()));
+        let refused = |rule| Err(NameError::RepoName(s.to_string(), rule));
+        if parts.len() > 2 {
+            return refused("it has more than one '/' (owner/name)");
+        }
+        if let Some(rule) = parts.iter().find_map(|p| segment_rule(p)) {
+            return refused(rule);
+        }
+        if parts.len() == 2 && parts[0].contains('.') {
+            return refused("the owner may not contain '.'");
         }
         Ok(RepoName(s.to_string()))
+    }
+
+    /// A name a payload carries: any the Hub could send (see [`hub_rule`]).
+    pub fn from_hub(s: &str) -> Result<RepoName, NameError> {
+        match hub_rule(s) {
+            Some(rule) => Err(NameError::RepoName(s.to_string(), rule)),
+            None => Ok(RepoName(s.to_string())),
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -140,7 +188,7 @@ impl RepoName {
 impl TryFrom<String> for RepoName {
     type Error = NameError;
     fn try_from(s: String) -> Result<Self, NameError> {
-        RepoName::parse(&s)
+        RepoName::from_hub(&s)
     }
 }
 
@@ -162,9 +210,18 @@ pub fn repo_key(kind: &RepoType, name: &RepoName) -> String {
     format!("{kind}/{name}").to_ascii_lowercase()
 }
 
-/// The web address of a repo, built from its type and name rather than taken from a payload.
+/// The web address of a repo, built from its type and name rather than taken from a
+/// payload; a character a path cannot hold is percent-encoded.
 pub fn repo_url(kind: &RepoType, name: &RepoName) -> String {
-    format!("{HUB_URL}/{}{}", kind.url_prefix(), name)
+    let mut url = url::Url::parse(HUB_URL).expect("a valid URL");
+    if let Ok(mut path) = url.path_segments_mut() {
+        path.pop_if_empty();
+        if !kind.is_model() {
+            path.push(&format!("{kind}s"));
+        }
+        path.extend(name.as_str().split('/'));
+    }
+    url.to_string()
 }
 
 #[cfg(test)]
@@ -202,5 +259,37 @@ mod tests {
             Some("openai-community")
         );
         assert_eq!(RepoName::parse("gpt2").unwrap().namespace(), None);
+        let rule = |s| RepoName::parse(s).unwrap_err().to_string();
+        assert!(rule("acme/model-").ends_with("a part may not start or end with '-' or '.'"));
+        assert!(rule("a b/c").ends_with("only letters, digits, '-', '_' and '.' are allowed"));
+        assert!(rule("hf.co/x").ends_with("the owner may not contain '.'"));
+    }
+
+    #[test]
+    fn the_hubs_own_names_are_accepted_and_linked_safely() {
+        for good in [
+            "acme/model-",
+            "acme/-x",
+            "Acme/ÜberModel",
+            "a.b/c..d",
+            "acme/x?y#z",
+        ] {
+            assert!(RepoName::from_hub(good).is_ok(), "{good}");
+        }
+        let odd = RepoName::from_hub("acme/x?y#z").unwrap();
+        assert_eq!(
+            repo_url(&RepoType::model(), &odd),
+            "https://huggingface.co/acme/x%3Fy%23z"
+        );
+        for (bad, rule) in [
+            ("", "it is empty"),
+            ("a/b/c", "it has more than one '/' (owner/name)"),
+            ("acme/..", "a part is '.' or '..'"),
+            ("acme/a b", "it holds a space or a control character"),
+            ("acme/", "a part before or after '/' is empty"),
+        ] {
+            let e = RepoName::from_hub(bad).unwrap_err().to_string();
+            assert!(e.ends_with(rule), "{bad}: {e}");
+        }
     }
 }

@@ -104,6 +104,9 @@ pub struct Repo {
     pub name: String,
     pub url: String,
     pub private: Option<bool>,
+    /// `dataset` or `Space`: said before the name wherever a reader could take the repo
+    /// for a model; missing for models.
+    pub type_word: Option<String>,
     pub head: Option<String>,
     pub head_url: Option<String>,
     pub owner_id: Option<String>,
@@ -130,6 +133,12 @@ pub struct Discussion {
     pub merge_commit: Option<String>,
     pub author_id: Option<String>,
     pub author: Option<Person>,
+    /// The status before this event, when herald knows it.
+    pub previous_status: Option<String>,
+    /// What an update did, in words: `merged`, `closed`, `marked as draft`, `reopened`
+    /// (only when it was closed or merged before), `ready for review` (a draft before), or
+    /// `updated` (all herald can say).
+    pub change: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -151,6 +160,8 @@ pub struct Ref {
     pub change: &'static str,
     pub old: Option<String>,
     pub new: Option<String>,
+    /// The old commit, linked.
+    pub old_url: Option<String>,
     pub commit_url: Option<String>,
     /// The new head's title, when the Hub's API says.
     pub title: Option<String>,
@@ -185,6 +196,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         "space" => "Space".to_string(),
         other => other.to_string(),
     };
+    let type_word = (!event.repo.kind.is_model()).then(|| noun.clone());
     let refs: Vec<Ref> = event
         .refs
         .iter()
@@ -211,6 +223,8 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
             merge_commit: d.merge_commit.as_deref().map(short_sha),
             author_id: d.author_id.clone(),
             author: said.and_then(|f| f.author.as_ref()).map(Person::from),
+            previous_status: event.status_before.as_deref().map(clip),
+            change: change(&d.status, event.status_before.as_deref()),
         }
     });
     let comment = event.comment.as_ref().map(|c| {
@@ -277,6 +291,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
             name: event.repo.name.as_str().to_string(),
             url: repo_link.clone(),
             private: event.repo.private,
+            type_word,
             head: event.repo.head_sha.as_deref().map(short_sha),
             head_url: event
                 .repo
@@ -302,6 +317,18 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
             .as_ref()
             .map(|f| clip(&f.summary()))
             .filter(|s| !s.is_empty()),
+    }
+}
+
+/// What a discussion's update did, from its status now and before.
+fn change(status: &str, before: Option<&str>) -> &'static str {
+    match (status, before) {
+        ("merged", _) => "merged",
+        ("closed", _) => "closed",
+        ("draft", _) => "marked as draft",
+        ("open", Some("closed" | "merged")) => "reopened",
+        ("open", Some("draft")) => "ready for review",
+        _ => "updated",
     }
 }
 
@@ -357,6 +384,10 @@ fn ref_value(repo_link: &str, r: &RefUpdate, facts: &Facts) -> Ref {
         change,
         old: r.old_sha.as_deref().map(short_sha),
         new: r.new_sha.as_deref().map(short_sha),
+        old_url: r
+            .old_sha
+            .as_ref()
+            .map(|s| format!("{repo_link}/commit/{s}")),
         commit_url: r
             .new_sha
             .as_ref()

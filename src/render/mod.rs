@@ -306,7 +306,12 @@ pub fn color(event: &Event) -> u32 {
         (_, Action::Create, _) if event.scope.as_str() != "discussion.comment" => GREEN,
         ("discussion", _, Some("merged")) => PURPLE,
         ("discussion", _, Some("closed")) => RED,
-        ("discussion", _, Some("open")) => GREEN,
+        // Reopened (green) only when it was known to be closed: else a plain update.
+        ("discussion", _, Some("open"))
+            if matches!(event.status_before.as_deref(), Some("closed" | "merged")) =>
+        {
+            GREEN
+        }
         ("repo.content", _, _) | ("discussion.comment", _, _) => BLUE,
         _ => GREY,
     }

@@ -52,6 +52,35 @@ pub async fn insert(
         .await
 }
 
+/// Events of one repo looked at for a discussion's earlier status.
+const EARLIER_LOOKED_AT: i64 = 50;
+
+/// The status discussion `num` of this repo had in the last event herald stored for it
+/// before event `before`, if one of the last few of the repo's discussion events says so.
+pub async fn discussion_status_before(
+    pool: &sqlx::SqlitePool,
+    event: &crate::hub::Event,
+    num: u64,
+    before: i64,
+) -> sqlx::Result<Option<String>> {
+    let bodies: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT raw FROM events WHERE repo_type = ? AND repo_name = ? AND scope LIKE 'discussion%'
+         AND id < ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(event.repo.kind.as_str())
+    .bind(event.repo.name.as_str())
+    .bind(before)
+    .bind(EARLIER_LOOKED_AT)
+    .fetch_all(pool)
+    .await?;
+    Ok(bodies
+        .iter()
+        .filter_map(|raw| payload::parse(raw).ok())
+        .filter_map(|e| e.discussion)
+        .find(|d| d.num == num)
+        .map(|d| d.status))
+}
+
 pub async fn get(pool: &sqlx::SqlitePool, id: i64) -> sqlx::Result<Option<StoredEvent>> {
     sqlx::query_as("SELECT id, received_at, endpoint, raw FROM events WHERE id = ?")
         .bind(id)

@@ -1,5 +1,6 @@
 //! One test binary, one module per feature (it links once).
 
+mod accuracy;
 mod cli;
 mod config;
 mod crash;

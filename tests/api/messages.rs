@@ -51,7 +51,7 @@ async fn every_sample_reads_like_a_changelog_line_in_discord() {
         ),
         (
             "hf/v2-repo-content-update-dataset.json",
-            "New commits in **AresEkb/prof\\_standards\\_sbert\\_large\\_mt\\_nlu\\_ru**",
+            "New commits in dataset **AresEkb/prof\\_standards\\_sbert\\_large\\_mt\\_nlu\\_ru**",
             "https://huggingface.co/datasets/AresEkb/prof_standards_sbert_large_mt_nlu_ru",
         ),
         (
@@ -112,10 +112,12 @@ async fn pushes_show_short_shas_and_link_the_commit() {
         "1 push to `main` of **some\\-user/some\\-repo**"
     );
     let desc = embed["description"].as_str().unwrap();
-    assert!(desc.contains("`ce9a467` → [575db8b](https://huggingface.co/some-user/some-repo/commit/575db8b7a51b6f85eb06eee540738584589f131c)"), "{desc}");
+    // Both ends link to their commit.
+    assert!(desc.contains("[ce9a467](https://huggingface.co/some-user/some-repo/commit/ce9a4674fa833a68d5a73ec355f0ea95eedd60b7) → [575db8b](https://huggingface.co/some-user/some-repo/commit/575db8b7a51b6f85eb06eee540738584589f131c)"), "{desc}");
+    let text = desc.replace("commit/ce9a4674fa833a68d5a73ec355f0ea95eedd60b7", "");
     assert!(
-        !desc.contains("ce9a4674fa833a68d5a73ec355f0ea95eedd60b7"),
-        "no full SHAs in the text"
+        !text.contains("ce9a4674fa833a68d5a73ec355f0ea95eedd60b7"),
+        "no full SHAs in the text, only in links"
     );
     assert_eq!(embed["color"], json!(herald::render::BLUE));
 }
@@ -131,7 +133,10 @@ async fn a_deleted_branch_shows_its_last_commit() {
         body["embeds"][0]["title"],
         "Branch `exp` deleted in **some\\-user/some\\-repo**"
     );
-    assert_eq!(body["embeds"][0]["description"], "last commit `9e8d7c6`");
+    assert_eq!(
+        body["embeds"][0]["description"],
+        "last commit [9e8d7c6](https://huggingface.co/some-user/some-repo/commit/9e8d7c6b5a49e8d7c6b5a49e8d7c6b5a49e8d7c6)"
+    );
 }
 
 #[tokio::test]
