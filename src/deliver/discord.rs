@@ -49,7 +49,7 @@ pub fn body(msg: &Message, nonce: &str) -> Value {
         embed = embed.url(&msg.url);
     }
     if !msg.body.is_empty() {
-        let description = split_lines(Platform::Discord, &msg.body, DESCRIPTION_MAX, 1);
+        let description = split_lines(Platform::Discord, &msg.body, DESCRIPTION_MAX, 1, &msg.url);
         embed = embed.description(description.concat());
     }
     if let Some(a) = &msg.author {

@@ -44,6 +44,8 @@ pub struct Context {
     pub comment: Option<Comment>,
     pub refs: Vec<Ref>,
     pub ref_count: usize,
+    /// Refs not in `refs` (past the 50 a template sees).
+    pub refs_more: usize,
     pub single_push: bool,
     pub config: Option<Config>,
     /// Who did it, when the Hub's API says.
@@ -203,6 +205,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         .take(LIST_CAP)
         .map(|r| ref_value(&repo_link, r, facts))
         .collect();
+    let refs_len = refs.len();
     let single_push = matches!(event.refs.as_slice(), [r] if r.kind == RefKind::Branch && r.change == RefChange::Updated);
     let discussion = event.discussion.as_ref().map(|d| {
         let (kind, kind_capitalized, short) = if d.is_pull_request {
@@ -305,6 +308,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         comment,
         refs,
         ref_count: event.refs.len() + event.refs_more,
+        refs_more: event.refs.len() + event.refs_more - refs_len,
         single_push,
         config,
         actor: facts.actor.as_ref().map(Person::from),

@@ -3,12 +3,29 @@
 use crate::route::Platform;
 
 /// Cuts `s` to at most `max` characters, ending with `…` when cut. A cut never leaves a
-/// dangling backslash (Discord) or half an entity such as `&am` (Slack).
+/// dangling backslash (Discord), half an entity such as `&am` (Slack), or markup open: an
+/// open code span or bold is closed, a link cut in half is dropped (balance.rs).
 pub fn cut(platform: Platform, s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
-    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    let mut keep = max.saturating_sub(1);
+    loop {
+        let mut out = cut_at(platform, s, keep);
+        let closers = super::balance::close(platform, &mut out);
+        let over = (out.chars().count() + closers.chars().count() + 1).saturating_sub(max);
+        if over == 0 || keep == 0 {
+            out.push_str(&closers);
+            out.push('…');
+            return out;
+        }
+        keep = keep.saturating_sub(over);
+    }
+}
+
+/// The first `keep` characters of `s`, without half an escape or entity.
+fn cut_at(platform: Platform, s: &str, keep: usize) -> String {
+    let mut out: String = s.chars().take(keep).collect();
     match platform {
         Platform::Discord => {
             let trailing = out.chars().rev().take_while(|c| *c == '\\').count();
@@ -31,57 +48,77 @@ pub fn cut(platform: Platform, s: &str, max: usize) -> String {
         }
         Platform::Console => {}
     }
-    out.push('…');
     out
 }
 
 /// Splits `s` into at most `chunks` pieces of at most `max` characters each, between
-/// lines where it can: a list is cut after an item, never inside one. What does not fit
-/// ends the last piece with a line `…`; a single line longer than `max` is [`cut`].
-pub fn split_lines(platform: Platform, s: &str, max: usize, chunks: usize) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    let mut current = String::new();
-    let mut len = 0;
-    let mut lines = s.lines().peekable();
-    while let Some(line) = lines.next() {
-        let n = line.chars().count();
-        let sep = usize::from(len > 0);
-        // The last piece keeps room for the closing `…` line while more follows.
-        let last = out.len() + 1 == chunks;
-        let room = if last && lines.peek().is_some() {
-            max - 2
-        } else {
-            max
-        };
-        if len + sep + n <= room {
-            if sep == 1 {
-                current.push('\n');
+/// lines: a list is cut after an item, never inside one (a single line longer than `max`
+/// is [`cut`]). When lines are left out, the last piece ends with a line saying how many,
+/// linked to `more_url` where they can be seen: "and 14 more".
+pub fn split_lines(
+    platform: Platform,
+    s: &str,
+    max: usize,
+    chunks: usize,
+    more_url: &str,
+) -> Vec<String> {
+    let lines: Vec<&str> = s.lines().collect();
+    let mut pieces: Vec<Vec<String>> = Vec::new();
+    let mut i = 0;
+    while i < lines.len() && pieces.len() < chunks.max(1) {
+        let (mut piece, mut len) = (Vec::new(), 0);
+        while let Some(line) = lines.get(i) {
+            let n = line.chars().count() + usize::from(!piece.is_empty());
+            if len + n <= max {
+                piece.push(line.to_string());
+                len += n;
+            } else if piece.is_empty() {
+                let cut = cut(platform, line, max);
+                len = cut.chars().count();
+                piece.push(cut);
+            } else {
+                break;
             }
-            current.push_str(line);
-            len += sep + n;
-            continue;
+            i += 1;
         }
-        if len > 0 {
-            if last {
-                current.push_str("\n…");
-                out.push(current);
-                return out;
+        pieces.push(piece);
+    }
+    if i < lines.len() {
+        let last = pieces.last_mut().expect("one piece at least");
+        loop {
+            let marker = more(platform, hidden(&lines[i..]), more_url);
+            let len: usize = last.iter().map(|l| l.chars().count() + 1).sum();
+            if len + marker.chars().count() <= max || last.is_empty() {
+                last.push(cut(platform, &marker, max));
+                break;
             }
-            out.push(std::mem::take(&mut current));
+            last.pop();
+            i -= 1;
         }
-        let reserve = out.len() + 1 == chunks && lines.peek().is_some();
-        let room = if reserve { max.saturating_sub(2) } else { max };
-        if n > room {
-            current = cut(platform, line, room);
-        } else {
-            current = line.to_string();
-        }
-        len = current.chars().count();
     }
-    if !current.is_empty() || out.is_empty() {
-        out.push(current);
+    pieces.into_iter().map(|p| p.join("\n")).collect()
+}
+
+/// How many items `rest` holds: its lines, a template's own "and N more" counted as N.
+fn hidden(rest: &[&str]) -> usize {
+    let lines: Vec<&str> = rest
+        .iter()
+        .map(|l| l.trim())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let counted = lines.last().and_then(|l| {
+        let n = l.strip_prefix("and ")?.strip_suffix(" more")?;
+        n.parse::<usize>().ok()
+    });
+    match counted {
+        Some(n) => lines.len() - 1 + n,
+        None => lines.len(),
     }
-    out
+}
+
+/// "and 14 more", linked where the rest can be seen.
+fn more(platform: Platform, n: usize, url: &str) -> String {
+    super::escape::link(platform, url, &format!("and {n} more"))
 }
 
 /// An excerpt of about `max` characters, cut at a word boundary.
@@ -103,25 +140,43 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lines_split_between_items_and_say_when_some_are_left_out() {
+    fn lines_split_between_items_and_say_how_many_are_left_out() {
         let list: String = (0..100).map(|i| format!("item {i:02}\n")).collect();
-        let pieces = split_lines(Platform::Slack, &list, 80, 3);
+        let pieces = split_lines(Platform::Slack, &list, 80, 3, "https://x/refs");
         assert_eq!(pieces.len(), 3);
         assert!(pieces.iter().all(|p| p.chars().count() <= 80), "{pieces:?}");
         assert!(pieces[0].starts_with("item 00\nitem 01"));
-        assert!(pieces[2].ends_with("\n…"), "{pieces:?}");
-        for p in &pieces {
-            for line in p.lines() {
-                assert!(
-                    line == "…" || (line.starts_with("item ") && line.len() == 7),
-                    "{line}"
-                );
-            }
+        let shown = pieces
+            .iter()
+            .flat_map(|p| p.lines())
+            .filter(|l| l.starts_with("item "))
+            .count();
+        let last = pieces[2].lines().last().unwrap();
+        assert_eq!(last, format!("<https://x/refs|and {} more>", 100 - shown));
+        for line in pieces
+            .iter()
+            .flat_map(|p| p.lines())
+            .filter(|l| l.starts_with("item"))
+        {
+            assert_eq!(line.len(), 7, "never an item cut in half: {line}");
         }
-        assert_eq!(split_lines(Platform::Slack, "a\nb", 80, 3), ["a\nb"]);
+        assert_eq!(split_lines(Platform::Slack, "a\nb", 80, 3, ""), ["a\nb"]);
         let long = "x".repeat(200);
-        let one = split_lines(Platform::Discord, &long, 80, 1);
+        let one = split_lines(Platform::Discord, &long, 80, 1, "");
         assert_eq!(one[0].chars().count(), 80);
+        // A template's own count is added to what is left out.
+        let listed: String = (0..40)
+            .map(|i| format!("item {i:02}\n"))
+            .collect::<String>()
+            + "and 60 more";
+        let one = split_lines(Platform::Console, &listed, 80, 1, "https://x");
+        assert!(
+            one[0].ends_with(&format!(
+                "and {} more (https://x)",
+                100 - (one[0].lines().count() - 1)
+            )),
+            "{one:?}"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Turning an event into a message: Handlebars templates chosen by walking up the scope
 //! hierarchy, every value escaped for the platform, output cut to the platform's limits.
 
+mod balance;
 pub mod context;
 pub mod custom;
 pub mod escape;

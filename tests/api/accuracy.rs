@@ -195,3 +195,72 @@ async fn both_ends_of_a_branch_update_link_to_their_commits() {
     let want = format!("ce9a467 ({base}/{old}) → 575db8b ({base}/{new})");
     assert!(shown.contains(&want), "{shown}");
 }
+
+#[tokio::test]
+async fn a_cut_headline_closes_its_markup_on_every_platform() {
+    let app = app().await;
+    let mut payload = fixture_json("hf/assembled-v3-repo-content-update.json");
+    let long = format!("feature/{}", "x".repeat(300));
+    payload["updatedRefs"] = json!([{ "ref": format!("refs/heads/{long}"),
+        "oldSha": "ce9a4674fa833a68d5a73ec355f0ea95eedd60b7", "newSha": "575db8b7a51b6f85eb06eee540738584589f131c" }]);
+    let (discord, slack) = posted(&app, &payload).await;
+    // "1 push to `feature/xxx…" was left with its code span open.
+    assert!(discord.starts_with("1 push to `feature/xxx"), "{discord}");
+    assert!(discord.ends_with("`…"), "{discord}");
+    assert!(discord.chars().count() <= 256);
+    assert_eq!(discord.matches('`').count(), 2, "{discord}");
+    assert!(slack.starts_with("1 push to `feature/xxx"), "{slack}");
+    assert_eq!(slack.matches('`').count() % 2, 0, "{slack}");
+    // The console has no limit: the whole name.
+    assert!(console(&app, &payload).await.contains(&long));
+}
+
+#[tokio::test]
+async fn a_cut_list_says_how_many_it_left_out_and_links_to_them() {
+    let app = app().await;
+    let mut payload = fixture_json("hf/assembled-v3-repo-content-update.json");
+    let refs: Vec<Value> = (0..25)
+        .map(|i| json!({ "ref": format!("refs/heads/a-rather-long-branch-name-{i:02}-{}", "y".repeat(60)),
+            "oldSha": "ce9a4674fa833a68d5a73ec355f0ea95eedd60b7", "newSha": "575db8b7a51b6f85eb06eee540738584589f131c" }))
+        .collect();
+    payload["updatedRefs"] = json!(refs);
+    let (discord, _) = posted(&app, &payload).await;
+    assert_eq!(discord, "25 refs updated in **some\\-user/some\\-repo**");
+    let embed = &app.discord.posts()[0].body["embeds"][0];
+    let description = embed["description"].as_str().unwrap();
+    let shown = description
+        .lines()
+        .filter(|l| l.starts_with("Branch "))
+        .count();
+    assert!(
+        shown < 25,
+        "the list is longer than Discord's 4096: {description}"
+    );
+    let last = description.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "[and {} more](https://huggingface.co/some-user/some-repo)",
+            25 - shown
+        )
+    );
+    for line in description.lines().filter(|l| l.starts_with("Branch ")) {
+        assert!(line.ends_with(')'), "never an item cut in half: {line}");
+    }
+    // Slack spreads it over sections: every ref shown, none cut.
+    let blocks = app.slack.posts()[0].body["blocks"].clone();
+    let text: String = blocks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["text"]["text"].as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("Branch ")).count(),
+        25,
+        "{text}"
+    );
+    // The console shows all.
+    assert_eq!(console(&app, &payload).await.matches("Branch ").count(), 25);
+}

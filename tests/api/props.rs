@@ -143,3 +143,140 @@ fn any_template_is_refused_or_renders_within_the_cap() {
         Ok(())
     });
 }
+
+/// Discord markup left open in `s`: an odd number of code spans or bold markers, or a link
+/// without its address (written apart from the cutter's own tracker, to check it).
+fn discord_unbalanced(s: &str) -> Option<&'static str> {
+    let (mut ticks, mut stars, mut links) = (0, 0, 0i32);
+    let mut in_code = false;
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'`' => {
+                in_code = !in_code;
+                ticks += 1;
+            }
+            _ if in_code => {}
+            b'\\' => i += 1,
+            b'*' if b.get(i + 1) == Some(&b'*') => {
+                stars += 1;
+                i += 1;
+            }
+            b'[' => links += 1,
+            b']' if b.get(i + 1) == Some(&b'(') => match s[i..].find(')') {
+                Some(_) => links -= 1,
+                None => return Some("a link without its closing parenthesis"),
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    if ticks % 2 == 1 {
+        Some("an open code span")
+    } else if stars % 2 == 1 {
+        Some("open bold")
+    } else if links > 0 {
+        Some("a link cut before its address")
+    } else {
+        None
+    }
+}
+
+/// Slack markup left open: an unclosed `<…>`, or an odd number of code or bold markers
+/// that are not inside a word.
+fn slack_unbalanced(s: &str) -> Option<&'static str> {
+    if s.matches('<').count() != s.matches('>').count() {
+        return Some("an open <link>");
+    }
+    let chars: Vec<char> = s.chars().collect();
+    let (mut ticks, mut stars) = (0, 0);
+    let mut in_code = false;
+    for (k, &c) in chars.iter().enumerate() {
+        let word = |d: Option<&char>| d.is_some_and(|c| c.is_alphanumeric());
+        let in_word = k > 0 && word(chars.get(k - 1)) && word(chars.get(k + 1));
+        match c {
+            '`' if in_code || !in_word => {
+                in_code = !in_code;
+                ticks += 1;
+            }
+            '*' if !in_code && !in_word => stars += 1,
+            _ => {}
+        }
+    }
+    match (ticks % 2, stars % 2) {
+        (1, _) => Some("an open code span"),
+        (_, 1) => Some("open bold"),
+        _ => None,
+    }
+}
+
+#[test]
+fn cut_messages_never_leave_markup_open() {
+    let long = || {
+        let text = proptest::string::string_regex("[a-z *_`\\[\\]()<>&@#|\\\\.:-]{0,40}").unwrap();
+        (text, 1usize..400).prop_map(|(t, n)| t.repeat(n))
+    };
+    let scopes = [
+        "repo",
+        "repo.content",
+        "repo.config",
+        "discussion",
+        "discussion.comment",
+    ];
+    let names = "[a-z_.-]{1,190}";
+    check(
+        (long(), long(), 0..scopes.len(), names, 0..3usize),
+        |(a, b, k, name, refs)| {
+            let scope = Scope::parse(scopes[k]).unwrap();
+            let mut e = samples::largest(&scope);
+            if let Ok(n) = herald::hub::RepoName::from_hub(&format!("acme/{name}")) {
+                e.repo.name = n;
+            }
+            // One ref (a single push, or a tag created) puts its name in the headline.
+            if refs > 0 {
+                e.refs.truncate(1);
+                if refs == 2 {
+                    e.refs[0] = herald::hub::event::RefUpdate::new(
+                        "refs/tags/v",
+                        None,
+                        e.refs[0].new_sha.clone(),
+                    );
+                }
+            }
+            if let Some(d) = e.discussion.as_mut() {
+                d.title = a.clone();
+            }
+            if let Some(c) = e.comment.as_mut() {
+                c.content = Some(b.clone());
+            }
+            for r in e.refs.iter_mut() {
+                r.name = a.chars().take(300).collect();
+            }
+            if let Some(config) = e.config.as_mut() {
+                config.insert(a.chars().take(200).collect(), json!(b));
+            }
+            let discord = renderer().render(&e, Platform::Discord).unwrap();
+            let body = herald::deliver::discord::body(&discord, "n");
+            let embed = &body["embeds"][0];
+            for part in [&embed["title"], &embed["description"]] {
+                let s = part.as_str().unwrap_or_default();
+                if let Some(why) = discord_unbalanced(s) {
+                    return Err(TestCaseError::fail(format!("Discord, {why}: {s}")));
+                }
+            }
+            let slack = renderer().render(&e, Platform::Slack).unwrap();
+            let body = herald::deliver::slack::body("C1", &slack);
+            let mut parts = vec![body["text"].as_str().unwrap_or_default().to_string()];
+            for block in body["blocks"].as_array().unwrap() {
+                parts.extend(block["text"]["text"].as_str().map(str::to_string));
+            }
+            for s in parts {
+                if let Some(why) = slack_unbalanced(&s) {
+                    return Err(TestCaseError::fail(format!("Slack, {why}: {s}")));
+                }
+            }
+            Ok(())
+        },
+    );
+}

@@ -38,13 +38,19 @@ pub fn body(channel_id: &str, msg: &Message) -> Value {
         format!("{}\n{}", msg.headline, msg.body)
     };
     // A long list takes several sections, split between its lines.
-    let mut blocks: Vec<Value> = split_lines(Platform::Slack, &section, SECTION_MAX, SECTIONS)
-        .into_iter()
-        .map(|text| {
-            // verbatim: nothing in the text is turned into a link or a mention by Slack.
-            json!({ "type": "section", "text": { "type": "mrkdwn", "text": text, "verbatim": true } })
-        })
-        .collect();
+    let mut blocks: Vec<Value> = split_lines(
+        Platform::Slack,
+        &section,
+        SECTION_MAX,
+        SECTIONS,
+        &msg.url,
+    )
+    .into_iter()
+    .map(|text| {
+        // verbatim: nothing in the text is turned into a link or a mention by Slack.
+        json!({ "type": "section", "text": { "type": "mrkdwn", "text": text, "verbatim": true } })
+    })
+    .collect();
     if let Some(a) = &msg.author {
         let mut elements = Vec::new();
         if let Some(icon) = &a.icon_url {
