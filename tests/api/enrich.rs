@@ -784,3 +784,47 @@ async fn a_new_repo_lists_its_first_files() {
         "{description}"
     );
 }
+
+#[tokio::test]
+async fn the_hubs_log_tells_a_reopening_from_an_edit() {
+    let hub = FakeHub::start().await;
+    // gpt2 #1, closed by mastermile, then reopened by julien-c: the log's last event.
+    let mut details = fixture_json("hf-api/discussion-details-pr-closed-gpt2-1-near-verbatim.json");
+    details["status"] = json!("open");
+    details["events"].as_array_mut().unwrap().push(json!({
+        "id": "6290526809a2a46059e8e699", "type": "status-change", "createdAt": "2022-05-28T00:00:00.000Z",
+        "author": { "_id": "5dd96eb166059660ed1ee413", "name": "julien-c", "type": "user" },
+        "data": { "status": "open" }
+    }));
+    hub.discussion("models/openai-community/gpt2/1", details.clone());
+    let app = app_with(&hub, |_| {}).await;
+    app.subscribe("openai-community/gpt2", DISCORD_CHANNEL, &[])
+        .await;
+    let mut update = fixture_json("hf/v3-discussion-create-pr.json");
+    update["event"]["action"] = json!("update");
+    update["discussion"]["num"] = json!(1);
+    update["discussion"]["title"] = details["title"].clone();
+    update.as_object_mut().unwrap().remove("comment");
+    delivered(&app, update.to_string().as_bytes()).await;
+    let title = app.discord.wait_posts(1).await[0].body["embeds"][0]["title"].clone();
+    assert!(
+        title
+            .as_str()
+            .unwrap()
+            .contains(" reopened by julien\\-c: "),
+        "{title}"
+    );
+
+    // Then a title edit, after a comment.
+    details["events"].as_array_mut().unwrap().push(json!({
+        "id": "6290526809a2a46059e8e6aa", "type": "comment", "createdAt": "2022-05-29T00:00:00.000Z",
+        "author": { "_id": "5dd96eb166059660ed1ee413", "name": "julien-c", "type": "user" },
+        "data": { "latest": { "raw": "typo" } }
+    }));
+    hub.discussion("models/openai-community/gpt2/1", details);
+    // The stored events now say it was open, and the log's last event is no status
+    // change: an update, by nobody named.
+    delivered(&app, update.to_string().as_bytes()).await;
+    let title = app.discord.wait_posts(2).await[1].body["embeds"][0]["title"].clone();
+    assert!(title.as_str().unwrap().contains(" updated: "), "{title}");
+}
