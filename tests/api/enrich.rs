@@ -827,4 +827,5 @@ async fn the_hubs_log_tells_a_reopening_from_an_edit() {
     delivered(&app, update.to_string().as_bytes()).await;
     let title = app.discord.wait_posts(2).await[1].body["embeds"][0]["title"].clone();
     assert!(title.as_str().unwrap().contains(" updated: "), "{title}");
+    assert!(!title.as_str().unwrap().contains(" by "), "{title}");
 }
