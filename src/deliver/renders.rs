@@ -67,12 +67,12 @@ impl<K, T> Default for Recent<K, T> {
 /// A discussion's status before event `id`: from the events herald stored for it, or else
 /// from the Hub's log when this event is its last status change. Only for updates of a
 /// discussion, where "reopened" must not be a guess.
-async fn status_before(pool: &SqlitePool, event: &Event, id: i64) -> Option<String> {
+async fn status_before(pool: &SqlitePool, origin: &str, event: &Event, id: i64) -> Option<String> {
     let d = event.discussion.as_ref()?;
     if event.scope.as_str() != "discussion" || event.action.as_str() != "update" {
         return None;
     }
-    let stored = events::discussion_status_before(pool, event, d.num, id).await;
+    let stored = events::discussion_status_before(pool, origin, event, d.num, id).await;
     let from_log = || {
         let facts = event.facts.as_ref()?;
         facts.facts.discussion.as_ref()?.previous_status.clone()
@@ -134,7 +134,7 @@ impl Renders {
             if let Some(enricher) = &self.enricher {
                 event.facts = Some(enricher.facts(id, &event, &origin, received_at).await);
             }
-            event.status_before = status_before(pool, &event, id).await;
+            event.status_before = status_before(pool, &origin, &event, id).await;
             Ok(Arc::new(event))
         };
         // Only what succeeded is kept: a passing database error is tried again.

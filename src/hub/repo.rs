@@ -145,6 +145,11 @@ fn hub_rule(s: &str) -> Option<&'static str> {
         Some("a part is '.' or '..'")
     } else if s.chars().any(|c| c.is_control() || c.is_whitespace()) {
         Some("it holds a space or a control character")
+    } else if s
+        .chars()
+        .any(|c| crate::render::escape::neutral(c) != Some(c))
+    {
+        Some("it holds an invisible or direction-changing character")
     } else {
         None
     }

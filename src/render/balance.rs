@@ -50,6 +50,14 @@ fn discord(s: &str) -> Open {
             open.code = c != '`';
             continue;
         }
+        // An address is not markup: only its end counts.
+        if in_url {
+            if c == ')' {
+                in_url = false;
+                open.link = None;
+            }
+            continue;
+        }
         match c {
             '\\' => {
                 chars.next();
@@ -63,10 +71,6 @@ fn discord(s: &str) -> Open {
             ']' if open.link.is_some() && chars.peek().is_some_and(|(_, n)| *n == '(') => {
                 chars.next();
                 in_url = true;
-            }
-            ')' if in_url => {
-                in_url = false;
-                open.link = None;
             }
             _ => {}
         }

@@ -327,6 +327,8 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
 /// What a discussion's update did, from its status now and before.
 fn change(status: &str, before: Option<&str>) -> &'static str {
     match (status, before) {
+        // The same status as before: an edit, not a change of status.
+        (s, Some(b)) if s == b => "updated",
         ("merged", _) => "merged",
         ("closed", _) => "closed",
         ("draft", _) => "marked as draft",

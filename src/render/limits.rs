@@ -34,8 +34,9 @@ fn cut_at(platform: Platform, s: &str, keep: usize) -> String {
             }
         }
         Platform::Slack => {
+            // Half an entity (a `&` in a link's address is a whole character).
             if let Some(amp) = out.rfind('&') {
-                if !out[amp..].contains(';') {
+                if !out[amp..].contains(';') && !out[amp..].contains('>') {
                     out.truncate(amp);
                 }
             }
@@ -86,10 +87,15 @@ pub fn split_lines(
     if i < lines.len() {
         let last = pieces.last_mut().expect("one piece at least");
         loop {
-            let marker = more(platform, hidden(&lines[i..]), more_url);
+            let (n, tail) = left_out(platform, &lines[i..]);
+            let mut end = vec![more(platform, n, more_url)];
+            end.extend(tail.iter().map(|l| l.to_string()));
+            let end_len: usize = end.iter().map(|l| l.chars().count() + 1).sum();
             let len: usize = last.iter().map(|l| l.chars().count() + 1).sum();
-            if len + marker.chars().count() <= max || last.is_empty() {
-                last.push(cut(platform, &marker, max));
+            if len + end_len <= max + 1 || last.is_empty() {
+                // The end alone may still be too long (a long summary): cut it.
+                let end = split_lines(platform, &end.join("\n"), max.saturating_sub(len), 1, "");
+                last.extend(end.into_iter().filter(|e| !e.is_empty()));
                 break;
             }
             last.pop();
@@ -99,21 +105,45 @@ pub fn split_lines(
     pieces.into_iter().map(|p| p.join("\n")).collect()
 }
 
-/// How many items `rest` holds: its lines, a template's own "and N more" counted as N.
-fn hidden(rest: &[&str]) -> usize {
-    let lines: Vec<&str> = rest
+/// The count a template's own line says it left out: `and N more`.
+fn count_of(line: &str) -> Option<usize> {
+    let n = line.trim().strip_prefix("and ")?.strip_suffix(" more")?;
+    n.parse().ok()
+}
+
+/// A line after the list, kept when the list is cut: a change summary, or a link alone.
+fn after_list(platform: Platform, line: &str) -> bool {
+    let l = line.trim();
+    let lone_link = match platform {
+        Platform::Discord => l.starts_with('[') && l.ends_with(')') && !l[1..].contains("]("),
+        Platform::Slack => l.starts_with('<') && l.ends_with('>') && l.matches('<').count() == 1,
+        Platform::Console => false,
+    };
+    lone_link || l.is_empty() || l.starts_with("Changed: ")
+}
+
+/// What `rest` leaves out, and the lines after its list, which are kept: the list ends at
+/// a template's own `and N more` (counted as N), else before the trailing lines that
+/// [`after_list`] keeps.
+fn left_out<'a>(platform: Platform, rest: &[&'a str]) -> (usize, Vec<&'a str>) {
+    let (list, tail, extra) = match rest.iter().rposition(|l| count_of(l).is_some()) {
+        Some(m) => (&rest[..m], &rest[m + 1..], count_of(rest[m]).unwrap_or(0)),
+        None => {
+            let t = rest
+                .iter()
+                .rev()
+                .take_while(|l| after_list(platform, l))
+                .count();
+            (&rest[..rest.len() - t], &rest[rest.len() - t..], 0)
+        }
+    };
+    let items = list.iter().filter(|l| !l.trim().is_empty()).count();
+    let tail = tail
         .iter()
-        .map(|l| l.trim())
-        .filter(|l| !l.is_empty())
+        .copied()
+        .filter(|l| !l.trim().is_empty())
         .collect();
-    let counted = lines.last().and_then(|l| {
-        let n = l.strip_prefix("and ")?.strip_suffix(" more")?;
-        n.parse::<usize>().ok()
-    });
-    match counted {
-        Some(n) => lines.len() - 1 + n,
-        None => lines.len(),
-    }
+    (items.saturating_add(extra), tail)
 }
 
 /// "and 14 more", linked where the rest can be seen.
@@ -164,7 +194,24 @@ mod tests {
         let long = "x".repeat(200);
         let one = split_lines(Platform::Discord, &long, 80, 1, "");
         assert_eq!(one[0].chars().count(), 80);
-        // A template's own count is added to what is left out.
+        // A template's own count is added to what is left out, and what follows the list
+        // (a change summary, a link alone) is kept.
+        let listed: String = (0..40)
+            .map(|i| format!("item {i:02}\n"))
+            .collect::<String>()
+            + "and 960 more\nChanged: weights\n<https://x|Open>";
+        let one = split_lines(Platform::Slack, &listed, 120, 1, "https://x");
+        let lines: Vec<&str> = one[0].lines().collect();
+        let shown = lines.iter().filter(|l| l.starts_with("item ")).count();
+        assert_eq!(
+            lines[shown..],
+            [
+                &format!("<https://x|and {} more>", 1000 - shown) as &str,
+                "Changed: weights",
+                "<https://x|Open>"
+            ]
+        );
+        assert!(one[0].chars().count() <= 120);
         let listed: String = (0..40)
             .map(|i| format!("item {i:02}\n"))
             .collect::<String>()

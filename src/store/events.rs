@@ -52,24 +52,36 @@ pub async fn insert(
         .await
 }
 
-/// Events of one repo looked at for a discussion's earlier status.
-const EARLIER_LOOKED_AT: i64 = 50;
+/// Events of one repo looked at for a discussion's earlier status, and the largest body
+/// read among them (a discussion event's is a few kilobytes): the lookup's cost is bounded
+/// whatever a sender stores.
+const EARLIER_LOOKED_AT: i64 = 20;
+/// The repo's latest events scanned for those, at most.
+const EARLIER_SCANNED: i64 = 500;
+const EARLIER_BODY_MAX: i64 = 64 * 1024;
 
 /// The status discussion `num` of this repo had in the last event herald stored for it
-/// before event `before`, if one of the last few of the repo's discussion events says so.
+/// from the same endpoint before event `before` (another tenant's events say nothing
+/// here), if one of the last few of the repo's discussion events says so.
 pub async fn discussion_status_before(
     pool: &sqlx::SqlitePool,
+    endpoint: &str,
     event: &crate::hub::Event,
     num: u64,
     before: i64,
 ) -> sqlx::Result<Option<String>> {
     let bodies: Vec<Vec<u8>> = sqlx::query_scalar(
-        "SELECT raw FROM events WHERE repo_type = ? AND repo_name = ? AND scope LIKE 'discussion%'
-         AND id < ? ORDER BY id DESC LIMIT ?",
+        "SELECT raw FROM events WHERE id IN (
+             SELECT id FROM events WHERE repo_name = ? AND id < ? ORDER BY id DESC LIMIT ?)
+         AND repo_type = ? AND endpoint = ? AND scope LIKE 'discussion%' AND length(raw) BETWEEN 1 AND ?
+         ORDER BY id DESC LIMIT ?",
     )
-    .bind(event.repo.kind.as_str())
     .bind(event.repo.name.as_str())
     .bind(before)
+    .bind(EARLIER_SCANNED)
+    .bind(event.repo.kind.as_str())
+    .bind(endpoint)
+    .bind(EARLIER_BODY_MAX)
     .bind(EARLIER_LOOKED_AT)
     .fetch_all(pool)
     .await?;

@@ -261,9 +261,32 @@ async fn a_new_branch_shows_its_head_and_a_force_push_is_said_as_such() {
 async fn a_thousand_commits_list_fifty_and_count_the_rest_in_few_calls() {
     let hub = FakeHub::start().await;
     let ids = hub.linear("acme/model", 3, 1005, "alice");
+    let raw = "T 9\t:100644 100644 97e7432a448baa9e97ec5e4f03c57b09b8e116ed... 30a03d21620ebc6167e350aef9e2ac2774cf372d... M\tREADME.md\n";
+    hub.compare(&ids[4], &ids[1004], raw);
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/model", SLACK_CHANNEL, &[]).await;
+    app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
     delivered(&app, &one_push("acme/model", Some(&ids[4]), &ids[1004])).await;
+    // Discord's 4096 hold fewer than 50 lines: the rest is counted with the 950, and the
+    // summary after the list is kept.
+    let description = app.discord.posts()[0].body["embeds"][0]["description"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let shown = description
+        .lines()
+        .filter(|l| l.contains(" Commit "))
+        .count();
+    assert!(shown < 50, "{description}");
+    let end: Vec<&str> = description.lines().skip(shown).collect();
+    let url = format!("https://huggingface.co/acme/model/commit/{}", ids[1004]);
+    assert_eq!(
+        end,
+        [
+            format!("[and {} more]({url})", 1000 - shown),
+            "Changed: model card".into()
+        ]
+    );
     let slack = &app.slack.posts()[0].body;
     assert_eq!(
         slack["text"],
