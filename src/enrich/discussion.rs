@@ -42,28 +42,33 @@ impl Ask<'_> {
                 }
             },
         };
-        let trusted = self.trusted;
+        let trusted = self.came.trusted;
         let vouched = |det: &Details| trusted || det.title.as_deref() == Some(&d.title);
+        let details = details.as_deref().filter(|det| vouched(det));
+        // This event's change of status, if it is the last thing in a freshly read log: a
+        // later change, or a log read late, would make who and from what a guess.
+        let this_change = details.filter(|_| self.came.fresh).and_then(|det| {
+            let last = det.last_event.as_deref() == Some("status-change");
+            let n = det.status_changes.len();
+            (last && det.status_changes.last()?.0 == d.status).then_some((det, n))
+        });
         let mut out = DiscussionFacts::default();
-        if let Some(det) = details.as_deref().filter(|det| vouched(det)) {
+        if let Some(det) = details {
             out.author = det.author.clone();
             out.comment_author = comment_id.as_ref().and_then(|id| {
                 let text = comment.and_then(|c| c.content.as_deref());
                 let same = trusted || text.is_some_and(|t| det.said.get(id) == Some(&digest(t)));
                 det.by_event.get(id).filter(|_| same).cloned()
             });
-            // The status before this event's change: only when that change is the last
-            // thing in a freshly read log (a discussion starts open, or as a draft).
-            let changes = &det.status_changes;
-            let last_is_this = det.last_event.as_deref() == Some("status-change")
-                && changes.last().is_some_and(|(s, _)| *s == d.status);
-            if self.fresh && last_is_this && changes.len() >= 2 {
-                out.previous_status = Some(changes[changes.len() - 2].0.clone());
-            }
         }
+        // The status before this change (a discussion starts open, or as a draft: with one
+        // change only, that is not known).
+        out.previous_status = this_change
+            .filter(|(_, n)| *n >= 2)
+            .map(|(det, n)| det.status_changes[n - 2].0.clone());
         // Names the details did not give (a deleted discussion, say), by id: only for
         // what the Hub itself sent.
-        if self.trusted {
+        if trusted {
             if out.comment_author.is_none() && comment.is_some() {
                 let by = comment.and_then(|c| c.author_id.as_deref());
                 out.comment_author = self.person(by).await;
@@ -72,16 +77,7 @@ impl Ask<'_> {
                 out.author = self.person(d.author_id.as_deref()).await;
             }
         }
-        // Whoever changed the status, if that is the last thing in the log and the log was
-        // read soon after the event: a later change would make it a guess.
-        let status_by = details
-            .as_deref()
-            .filter(|det| self.fresh && vouched(det))
-            .and_then(|det| {
-                let (status, by) = det.status_changes.last()?;
-                let last = det.last_event.as_deref() == Some("status-change");
-                (last && *status == d.status).then(|| by.clone())?
-            });
+        let status_by = this_change.and_then(|(det, n)| det.status_changes[n - 1].1.clone());
         self.facts.actor = match (event.scope.as_str(), event.action.as_str()) {
             ("discussion.comment", _) => out.comment_author.clone(),
             (_, "create") => out.author.clone(),

@@ -21,10 +21,7 @@ pub(super) struct Ask<'a> {
     pub caches: &'a Caches,
     pub repo: RepoPath<'a>,
     pub deadline: Instant,
-    /// The Hub signed the payload (the operator's webhook): its ids are the Hub's.
-    pub trusted: bool,
-    /// Asked soon after the event: the Hub's record is still as the event left it.
-    pub fresh: bool,
+    pub came: Came,
     pub facts: Facts,
     /// What could not be had, each with why.
     pub missing: Vec<String>,
@@ -84,10 +81,12 @@ pub fn main_ref(event: &Event) -> Option<&RefUpdate> {
     refs().find(branch).or_else(|| refs().next())
 }
 
-/// How the event came: whether the Hub signed it, and whether it is still fresh.
+/// How the event came.
 #[derive(Clone, Copy)]
 pub struct Came {
+    /// The Hub signed the payload (the operator's webhook): its ids are the Hub's.
     pub trusted: bool,
+    /// Asked soon after the event: the Hub's record is still as the event left it.
     pub fresh: bool,
 }
 
@@ -115,8 +114,7 @@ pub async fn enrich(
         caches,
         repo,
         deadline,
-        trusted: came.trusted,
-        fresh: came.fresh,
+        came,
         facts: Facts::default(),
         missing: Vec::new(),
     };

@@ -269,13 +269,7 @@ async fn a_cut_list_says_how_many_it_left_out_and_links_to_them() {
 async fn another_endpoints_events_never_decide_a_reopening() {
     let app = app().await;
     // A workspace stores a "closed" for the operator's discussion.
-    answer(
-        &app,
-        &interaction(MANAGE_GUILD, subscribe("some-user/some-repo")),
-    )
-    .await;
-    let (endpoint, secret) =
-        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let (endpoint, secret) = workspace_endpoint(&app, "some-user/some-repo").await;
     let forged = pr_update("closed").to_string().into_bytes();
     let id = event_id(post_endpoint(&app, &endpoint, &secret, &forged).await).await;
     app.settled(id).await;

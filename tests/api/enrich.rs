@@ -681,9 +681,7 @@ async fn a_workspaces_payload_naming_a_private_repo_never_borrows_the_operators_
 
     // A workspace's endpoint sends payloads naming it, claiming it is public: a push, and
     // the same new branch, whose head is cached, but only for reads with the token.
-    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/secret"))).await;
-    let (endpoint, secret) =
-        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let (endpoint, secret) = workspace_endpoint(&app, "acme/secret").await;
     for forged in [
         one_push("acme/secret", Some(&ids[0]), &ids[2]),
         push("acme/secret", dev.clone()),
@@ -718,13 +716,7 @@ async fn a_workspaces_comment_is_named_only_when_its_text_is_what_the_hub_says()
         fixture_json("hf-api/discussion-details-pr-merged-assembled.json"),
     );
     let app = app_with(&hub, |_| {}).await;
-    answer(
-        &app,
-        &interaction(MANAGE_GUILD, subscribe("openai-community/gpt2")),
-    )
-    .await;
-    let (endpoint, secret) =
-        endpoint_of(&answer(&app, &interaction(MANAGE_GUILD, setup(false))).await);
+    let (endpoint, secret) = workspace_endpoint(&app, "openai-community/gpt2").await;
     let comment = |text: &str| {
         let mut c = fixture_json("hf/v3-discussion-create-pr.json");
         c["event"]["scope"] = json!("discussion.comment");

@@ -861,6 +861,13 @@ pub fn setup(rotate: bool) -> Value {
     json!({ "type": 1, "name": "setup", "options": [{ "type": 5, "name": "rotate", "value": rotate }] })
 }
 
+/// A guild subscribed to `target` with its own webhook endpoint: the endpoint's id and
+/// secret.
+pub async fn workspace_endpoint(app: &TestApp, target: &str) -> (String, String) {
+    answer(app, &interaction(MANAGE_GUILD, subscribe(target))).await;
+    endpoint_of(&answer(app, &interaction(MANAGE_GUILD, setup(false))).await)
+}
+
 /// The endpoint path and secret from a setup answer.
 pub fn endpoint_of(answer: &Value) -> (String, String) {
     let text = content(answer);

@@ -13,7 +13,6 @@ use tokio::time::Instant;
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Details {
     pub author: Option<Person>,
-    pub status: Option<String>,
     /// Each event's author, by event id.
     pub by_event: HashMap<String, Person>,
     /// Every participant, by user id.
@@ -42,8 +41,6 @@ pub fn digest(text: &str) -> u64 {
 struct Wire {
     #[serde(default)]
     author: Option<WirePerson>,
-    #[serde(default)]
-    status: Option<String>,
     #[serde(default)]
     events: Vec<WireEvent>,
     #[serde(default)]
@@ -98,7 +95,6 @@ struct WireChanges {
 fn details(w: Wire) -> Details {
     let mut d = Details {
         author: w.author.as_ref().and_then(WirePerson::person),
-        status: w.status.as_deref().map(kept),
         title: w.title.as_deref().map(kept),
         ..Details::default()
     };
