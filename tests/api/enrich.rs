@@ -844,3 +844,41 @@ async fn the_hubs_log_tells_a_reopening_from_an_edit() {
     assert!(title.as_str().unwrap().contains(" updated: "), "{title}");
     assert!(!title.as_str().unwrap().contains(" by "), "{title}");
 }
+
+#[tokio::test]
+async fn an_oversized_hub_answer_is_not_read_and_stored_facts_stay_small() {
+    let hub = FakeHub::start().await;
+    // 300 commits with 20 kB titles: the page of 1000 would be 6 MB, more than herald
+    // reads; it counts instead, and keeps 300 characters of each title.
+    let commits: Vec<Value> = (0..300)
+        .map(|i| {
+            json!({ "id": sha(13, i), "title": format!("{i} {}", "t".repeat(20_000)),
+            "authors": [{ "user": "lee" }] })
+        })
+        .collect();
+    hub.history("acme/model", commits);
+    let app = app_with(&hub, |_| {}).await;
+    app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
+    let (id, done) = delivered(
+        &app,
+        &one_push("acme/model", Some(&sha(13, 0)), &sha(13, 299)),
+    )
+    .await;
+    assert_eq!(done[0].status, Status::Sent);
+    let title = app.discord.posts()[0].body["embeds"][0]["title"].clone();
+    assert_eq!(title, "299 commits to `main` of **acme/model** by lee");
+    let size: i64 =
+        sqlx::query_scalar("SELECT length(facts) FROM event_enrichment WHERE event_id = ?")
+            .bind(id)
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap();
+    assert!(size <= 8 * 1024, "{size} bytes stored");
+    // The long page was asked, left unread, and the count checked instead.
+    let asked: Vec<String> = hub.requests().into_iter().map(|r| r.path).collect();
+    assert!(asked.iter().any(|p| p.ends_with("limit=1000")), "{asked:?}");
+    assert!(
+        asked.iter().any(|p| p.ends_with("limit=1&p=299")),
+        "{asked:?}"
+    );
+}
