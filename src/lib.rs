@@ -22,3 +22,4 @@ pub mod route;
 pub mod startup;
 pub mod store;
 pub mod suggest;
+pub mod watch;

@@ -60,6 +60,12 @@ pub struct HubLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OwnerLabels {
+    /// `operator`, or the workspace whose webhook it is.
+    pub owner: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct PlatformLabels {
     pub platform: Platform,
 }
@@ -74,6 +80,8 @@ pub struct Metrics {
     /// Calls to the Hub's API, by answer: a status code, `timeout`, `unreachable`, or
     /// `paused` (not made: the rate limit is spent).
     pub hub_requests: Family<HubLabels, Counter>,
+    /// Events each managed Hub webhook sent in the last 24 hours, against its quota.
+    pub hub_webhook_triggers: Family<OwnerLabels, Gauge>,
     /// When the delivery worker last went round its loop (unix ms).
     heartbeat: AtomicI64,
 }
@@ -87,6 +95,12 @@ impl Default for Metrics {
         let template_failures = Counter::default();
         let queue_depth = Gauge::default();
         let hub_requests = Family::<HubLabels, Counter>::default();
+        let hub_webhook_triggers = Family::<OwnerLabels, Gauge>::default();
+        registry.register(
+            "hub_webhook_triggers",
+            "Events each managed Hub webhook sent in the last 24 hours (the Hub allows 1000)",
+            hub_webhook_triggers.clone(),
+        );
         registry.register(
             "hub_requests",
             "Calls to the Hub's API, by answer (status code, timeout, unreachable, or paused: not made)",
@@ -125,6 +139,7 @@ impl Default for Metrics {
             template_failures,
             queue_depth,
             hub_requests,
+            hub_webhook_triggers,
             heartbeat: AtomicI64::new(0),
         }
     }
@@ -143,6 +158,13 @@ impl Metrics {
     pub fn delivery(&self, platform: Platform, outcome: DeliveryOutcome, n: u64) {
         let labels = DeliveryLabels { platform, outcome };
         self.deliveries.get_or_create(&labels).inc_by(n);
+    }
+
+    pub fn hub_webhook_triggers(&self, owner: &str, n: i64) {
+        let labels = OwnerLabels {
+            owner: owner.into(),
+        };
+        self.hub_webhook_triggers.get_or_create(&labels).set(n);
     }
 
     pub fn hub_request(&self, answer: &str) {

@@ -5,8 +5,10 @@ use crate::config::Settings;
 use crate::deliver::worker::{RetryPolicy, Worker};
 use crate::deliver::{console::Console, discord::Discord, slack::Slack, Senders};
 use crate::http::{self, AppState};
+use crate::hub::api::HubApi;
 use crate::render::Renderer;
 use crate::store::{now_ms, subscriptions, Store};
+use crate::watch::Watcher;
 use anyhow::Context;
 use serenity::interactions_endpoint::Verifier;
 use std::future::Future;
@@ -19,6 +21,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     worker: Worker,
+    /// Keeps the operator's Hub webhook in sync, when herald manages it.
+    watcher: Option<Watcher>,
     limits: crate::config::Limits,
     /// How long requests in flight may take to finish when the server stops.
     drain: Duration,
@@ -73,7 +77,9 @@ impl Application {
         let http = http_client(settings)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let senders = Arc::new(senders(settings, &http));
-        let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), metrics.clone())?;
+        let hub_api = HubApi::new(&settings.hub.api_base, &settings.hub.token, metrics.clone())?;
+        let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), &hub_api);
+        let watcher = Watcher::operator(settings, store.pool.clone(), &hub_api, metrics.clone());
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),
@@ -140,6 +146,7 @@ impl Application {
                 Duration::from_millis(settings.server.request_timeout_ms),
             ),
             worker,
+            watcher,
             limits: settings.limits.clone(),
             drain: Duration::from_millis(settings.server.request_timeout_ms + 1000),
         })
@@ -158,6 +165,9 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (store, senders) = (self.worker.store.clone(), self.worker.senders.clone());
         tokio::spawn(crate::chat::audit::keep_checking(store, senders));
+        if let Some(watcher) = self.watcher {
+            tokio::spawn(watcher.run(stop_rx.clone()));
+        }
         let worker = tokio::spawn(self.worker.run(stop_rx));
         tracing::info!(address = %addr, "herald ready on http://{addr}");
         let stopped = async move {

@@ -7,7 +7,7 @@ use crate::route::Origin;
 use crate::store::{activity, Store};
 use anyhow::Context;
 
-fn when(ms: i64) -> String {
+pub(super) fn when(ms: i64) -> String {
     let t = time::OffsetDateTime::from_unix_timestamp(ms / 1000)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
     format!(

@@ -3,6 +3,7 @@
 mod activity;
 mod discord;
 pub mod doctor;
+mod hub;
 mod render;
 mod subscriptions;
 
@@ -81,6 +82,9 @@ pub enum Command {
     /// Discord set-up.
     #[command(subcommand)]
     Discord(DiscordCommand),
+    /// The Hub webhooks herald manages.
+    #[command(subcommand)]
+    Hub(HubCommand),
     /// Check the deployment: config, database, secret, reachability, Discord, Slack and
     /// templates; one line per check, exit 0 only when all pass.
     Doctor,
@@ -99,6 +103,13 @@ pub enum DiscordCommand {
         #[arg(long)]
         guild: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HubCommand {
+    /// Each managed Hub webhook: id, url, domains, watched, disabled, triggers in the
+    /// last 24 hours, and the last reconcile.
+    Status,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -150,6 +161,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
         Command::Discord(DiscordCommand::RegisterCommands { guild }) => {
             discord::register(settings, guild.as_deref()).await
         }
+        Command::Hub(HubCommand::Status) => hub::status(settings).await,
         Command::Render { payload, platform } => render::render(settings, &payload, platform),
         Command::Events { limit } => activity::events(settings, limit).await,
         Command::Deliveries { failed, limit } => {

@@ -135,6 +135,12 @@ impl Settings {
         if !api.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
             anyhow::bail!("hub.api_base must be an http(s) address, like https://huggingface.co");
         }
+        if self.hub.manages_webhook() && self.hub.token.trim().is_empty() {
+            anyhow::bail!("hub.manage_webhook is on but hub.token is empty: set a token with the \"webhooks\" permission, or set hub.manage_webhook = false");
+        }
+        if self.hub.reconcile_interval_ms < 100 {
+            anyhow::bail!("hub.reconcile_interval_ms must be at least 100");
+        }
         if self.hub.enrich_timeout_ms > 60_000 {
             anyhow::bail!("hub.enrich_timeout_ms must be at most 60000 (a message waits for it)");
         }

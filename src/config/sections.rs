@@ -53,6 +53,11 @@ pub struct Hub {
     /// Longest the Hub API may take to add names, commit titles and files to one event's
     /// messages; 0 turns that off.
     pub enrich_timeout_ms: u64,
+    /// Whether herald creates and keeps the operator's Hub webhook in sync with the
+    /// subscriptions; unset: when a token is set.
+    pub manage_webhook: Option<bool>,
+    /// How often a managed webhook is compared with the Hub's, to undo changes made there.
+    pub reconcile_interval_ms: u64,
 }
 
 impl Default for Hub {
@@ -63,6 +68,8 @@ impl Default for Hub {
             api_base: "https://huggingface.co".into(),
             token: String::new(),
             enrich_timeout_ms: 5000,
+            manage_webhook: None,
+            reconcile_interval_ms: 300_000,
         }
     }
 }
@@ -77,6 +84,8 @@ impl std::fmt::Debug for Hub {
             .field("api_base", &self.api_base)
             .field("token", &hidden(&self.token))
             .field("enrich_timeout_ms", &self.enrich_timeout_ms)
+            .field("manage_webhook", &self.manage_webhook)
+            .field("reconcile_interval_ms", &self.reconcile_interval_ms)
             .finish()
     }
 }
@@ -84,6 +93,20 @@ impl std::fmt::Debug for Hub {
 impl Hub {
     pub fn secrets(&self) -> Secrets {
         Secrets::new(std::iter::once(self.secret.clone()).chain(self.secrets.iter().cloned()))
+    }
+
+    /// The secret a webhook herald creates is given: `secret`, else the first of `secrets`.
+    pub fn current_secret(&self) -> String {
+        std::iter::once(&self.secret)
+            .chain(&self.secrets)
+            .find(|s| !s.is_empty())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Whether herald manages the operator's Hub webhook.
+    pub fn manages_webhook(&self) -> bool {
+        self.manage_webhook.unwrap_or(!self.token.trim().is_empty())
     }
 }
 

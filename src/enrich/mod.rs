@@ -13,7 +13,6 @@ use crate::hub::api::discussions::Details;
 use crate::hub::api::facts::{Enriched, Facts};
 use crate::hub::api::{Commit, HubApi, Person};
 use crate::hub::Event;
-use crate::metrics::Metrics;
 use crate::route::Origin;
 use crate::store::{enrichment, now_ms};
 use sqlx::SqlitePool;
@@ -75,22 +74,18 @@ pub struct Enricher {
 
 impl Enricher {
     /// `None` when enrichment is off (`hub.enrich_timeout_ms = 0`).
-    pub fn new(
-        settings: &Settings,
-        pool: SqlitePool,
-        metrics: Arc<Metrics>,
-    ) -> anyhow::Result<Option<Arc<Enricher>>> {
+    pub fn new(settings: &Settings, pool: SqlitePool, api: &HubApi) -> Option<Arc<Enricher>> {
         let hub = &settings.hub;
         if hub.enrich_timeout_ms == 0 {
-            return Ok(None);
+            return None;
         }
-        Ok(Some(Arc::new(Enricher {
-            api: HubApi::new(&hub.api_base, &hub.token, metrics)?,
+        Some(Arc::new(Enricher {
+            api: api.clone(),
             caches: Caches::default(),
             timeout: Duration::from_millis(hub.enrich_timeout_ms),
             pool,
             jobs: Mutex::default(),
-        })))
+        }))
     }
 
     /// Starts enriching a just-stored event in the background, unless many already are.

@@ -51,6 +51,13 @@ impl LookupKey {
     }
 }
 
+/// The subscriptions' version (see migrations/0004): it changes with every change to them.
+pub async fn version(pool: &sqlx::SqlitePool) -> sqlx::Result<i64> {
+    sqlx::query_scalar("SELECT value FROM meta WHERE key = 'subscriptions'")
+        .fetch_one(pool)
+        .await
+}
+
 /// The subscriptions' version (see migrations/0004) and the subscriptions under each key,
 /// read in one snapshot.
 pub async fn lookup_at(

@@ -13,6 +13,7 @@ pub mod subscriptions;
 pub mod templates;
 pub mod threads;
 pub mod usage;
+pub mod webhooks;
 
 use anyhow::Context;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};

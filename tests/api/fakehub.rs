@@ -5,8 +5,9 @@
 //! request, with its `Authorization`.
 
 use crate::helpers::fixture_json;
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -17,6 +18,7 @@ pub const HUB_TOKEN: &str = "hf_test_token_never_shown";
 
 #[derive(Debug, Clone)]
 pub struct HubRequest {
+    pub method: String,
     /// Path and query, as asked.
     pub path: String,
     pub auth: Option<String>,
@@ -42,6 +44,7 @@ struct HubState {
     /// The next this many answers are 429s naming this many seconds.
     limited: Mutex<(usize, u64)>,
     requests: Mutex<Vec<HubRequest>>,
+    hooks: crate::fakehooks::Hooks,
 }
 
 #[derive(Clone)]
@@ -80,7 +83,13 @@ fn ok(body: Response) -> Response {
     body
 }
 
-async fn answer(State(s): State<Arc<HubState>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn answer(
+    State(s): State<Arc<HubState>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let auth = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -90,6 +99,7 @@ async fn answer(State(s): State<Arc<HubState>>, uri: Uri, headers: HeaderMap) ->
         .map(|p| p.to_string())
         .unwrap_or_default();
     s.requests.lock().unwrap().push(HubRequest {
+        method: method.to_string(),
         path: path.clone(),
         auth: auth.clone(),
     });
@@ -127,9 +137,19 @@ async fn answer(State(s): State<Arc<HubState>>, uri: Uri, headers: HeaderMap) ->
             true => ok(axum::Json(fixture_json("hf-api/whoami-v2-hub-ci.json")).into_response()),
             false => error(401, None, "Invalid credentials in Authorization header"),
         },
+        ["api", "settings", "webhooks", rest @ ..] => {
+            ok(s.hooks.answer(&method, rest, auth.as_deref(), &body))
+        }
+        ["api", "organizations", name, "overview"] => match s.hooks.overview(true, name) {
+            Some(o) => ok(o),
+            None => error(404, None, "Organization not found"),
+        },
         ["api", "users", id, "overview"] => match s.users.lock().unwrap().get(*id) {
             Some(u) => ok(axum::Json(u.clone()).into_response()),
-            None => error(404, None, "User not found"),
+            None => match s.hooks.overview(false, id) {
+                Some(o) => ok(o),
+                None => error(404, None, "User not found"),
+            },
         },
         ["api", kind, owner, name, rest @ ..] => {
             let repo = format!("{owner}/{name}");
@@ -326,6 +346,29 @@ impl FakeHub {
     /// The next `n` answers are 429s whose `RateLimit` says `t` seconds.
     pub fn limit(&self, n: usize, t: u64) {
         *self.state.limited.lock().unwrap() = (n, t);
+    }
+
+    /// The account's webhooks, as the Hub would list them.
+    pub fn hooks(&self) -> Vec<Value> {
+        self.state.hooks.list.lock().unwrap().clone()
+    }
+
+    /// Changes the account's webhooks behind herald's back.
+    pub fn edit_hooks(&self, f: impl FnOnce(&mut Vec<Value>)) {
+        f(&mut self.state.hooks.list.lock().unwrap())
+    }
+
+    /// Every webhook call from now on answers 403.
+    pub fn forbid_hooks(&self, forbidden: bool) {
+        *self.state.hooks.forbidden.lock().unwrap() = forbidden;
+    }
+
+    pub fn org(&self, name: &str) {
+        self.state.hooks.orgs.lock().unwrap().push(name.into());
+    }
+
+    pub fn username(&self, name: &str) {
+        self.state.hooks.users.lock().unwrap().push(name.into());
     }
 
     pub fn requests(&self) -> Vec<HubRequest> {

@@ -7,6 +7,7 @@ use crate::route::subscription::{Source, Threads};
 use crate::route::{Channel, Target};
 use crate::store::subscriptions::{self, Added, NewSubscription};
 use crate::store::{endpoints, now_ms};
+use crate::watch;
 
 pub async fn run(
     chat: &Chat,
@@ -86,6 +87,10 @@ pub async fn run(
             "\nThe Hub does not send {} today; herald routes it as soon as the Hub does.",
             plain(actor, scope.as_str())
         ));
+    }
+    if chat.settings.hub.manages_webhook() {
+        let note = watch::subscribe_note(&chat.store.pool, &sub.target, actor.workspace.is_none());
+        text.push_str(&format!("\n{}", plain(actor, &note.await)));
     }
     if let Some(ws) = &actor.workspace {
         let has_endpoint = endpoints::for_workspace(&chat.store.pool, ws)

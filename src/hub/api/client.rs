@@ -6,6 +6,7 @@
 use super::ratelimit::{pause_after, Pause};
 use crate::metrics::Metrics;
 use reqwest::header::HeaderMap;
+pub use reqwest::Method;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,6 +141,18 @@ impl HubApi {
 
     /// GETs `url` (one of [`HubApi::url`]'s, or a same-origin `Link`) before `deadline`.
     pub async fn get(&self, url: Url, deadline: Instant, cap: usize) -> Result<Answer, ApiError> {
+        self.send(Method::GET, url, None, deadline, cap).await
+    }
+
+    /// Calls `url` with `method` and, if given, a JSON body.
+    pub async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        deadline: Instant,
+        cap: usize,
+    ) -> Result<Answer, ApiError> {
         if !self.is_ours(&url) {
             return Err(ApiError::Unreadable("a link to another site".into()));
         }
@@ -164,7 +177,14 @@ impl HubApi {
         if left.is_zero() {
             return Err(ApiError::Timeout);
         }
-        let mut req = self.shared.http.get(url).timeout(left.min(CALL_MAX));
+        let mut req = self
+            .shared
+            .http
+            .request(method, url)
+            .timeout(left.min(CALL_MAX));
+        if let Some(body) = body {
+            req = req.json(body);
+        }
         if let Some(token) = &self.token {
             req = req.bearer_auth(token);
         }
@@ -220,7 +240,18 @@ impl HubApi {
         url: Url,
         deadline: Instant,
     ) -> Result<(T, Answer), ApiError> {
-        let answer = self.get(url, deadline, JSON_CAP).await?;
+        self.call(Method::GET, url, None, deadline).await
+    }
+
+    /// Calls `url` and reads its JSON answer.
+    pub async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&serde_json::Value>,
+        deadline: Instant,
+    ) -> Result<(T, Answer), ApiError> {
+        let answer = self.send(method, url, body, deadline, JSON_CAP).await?;
         if answer.cut {
             return Err(ApiError::TooLarge);
         }

@@ -10,6 +10,7 @@ pub mod facts;
 pub mod files;
 pub mod ratelimit;
 pub mod users;
+pub mod webhooks;
 
 pub use client::{ApiError, HubApi};
 

@@ -1,0 +1,203 @@
+//! One reconcile: make the Hub's webhook what herald wants, whatever happened to it on the
+//! Hub meanwhile (deleted, edited, disabled), and record what was done or what went wrong.
+
+use super::wanted::{self, Plan};
+use super::Watcher;
+use crate::hub::api::webhooks::{self, Wanted, Webhook};
+use crate::hub::api::ApiError;
+use crate::store::{now_ms, subscriptions, webhooks as stored};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Longest one reconcile may take, every call to the Hub included.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Why a reconcile did not finish, in words for `herald hub status` and the log.
+pub fn explain(e: &ApiError) -> String {
+    match e {
+        ApiError::Status { status: 401, .. } => {
+            "the Hub refused hub.token (401): is it still valid?".into()
+        }
+        ApiError::Status { status: 403, .. } => {
+            "hub.token may not manage webhooks (403): give it the \"webhooks\" permission (a fine-grained token with webhooks write access)".into()
+        }
+        e => e.to_string(),
+    }
+}
+
+impl Watcher {
+    /// Reconciles now. `full`: ask the Hub even when nothing changed here (drift).
+    /// `Err` means try again soon.
+    pub(super) async fn reconcile(&mut self, full: bool, version: i64) -> Result<(), String> {
+        let done = self.reconcile_held(full, version).await;
+        // Held only while reconciling: a process that stops lets another take over at once.
+        let _ = stored::release(&self.pool, &self.owner, &self.holder).await;
+        done
+    }
+
+    async fn reconcile_held(&mut self, full: bool, version: i64) -> Result<(), String> {
+        let now = now_ms();
+        let until = now + DEADLINE.as_millis() as i64 * 2;
+        let held = stored::hold(&self.pool, &self.owner, &self.holder, now, until)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !held {
+            // Another process reconciles it; it sees the same subscriptions.
+            return Ok(());
+        }
+        let row = stored::get(&self.pool, &self.owner)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the webhook's row is gone")?;
+        let before = row.watched();
+        let deadline = Instant::now() + DEADLINE;
+        let subs = subscriptions::list(&self.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        let plan = wanted::plan(&subs, &before, &mut self.kinds, &self.api, deadline).await;
+        let want = Wanted {
+            url: self.url.clone(),
+            domains: vec!["discussion".into(), "repo".into()],
+            watched: plan.watched.clone(),
+            secret: self.secret.clone(),
+        };
+        let same = |w: &[webhooks::Watched]| {
+            let key = |l: &[webhooks::Watched]| {
+                let mut k: Vec<_> = l.iter().map(|w| w.key()).collect();
+                k.sort();
+                k
+            };
+            key(w) == key(&want.watched)
+        };
+        let unchanged = row.ok && row.hub_id.is_some() && !row.disabled && same(&before);
+        let result = if !full && unchanged && row.url == want.url {
+            Ok((None, "in sync".to_string()))
+        } else {
+            self.apply(row.hub_id.as_deref(), &want, deadline).await
+        };
+        let (hook, outcome, ok) = match &result {
+            Ok((hook, said)) => (hook.as_ref(), said.clone(), plan.unsure.is_none()),
+            Err(said) => (None, said.clone(), false),
+        };
+        let done = stored::Outcome {
+            hook,
+            left_out: &plan.left_out,
+            version: result.is_ok().then_some(version),
+            outcome: &outcome,
+            ok,
+        };
+        stored::record(&self.pool, &self.owner, &done, now_ms())
+            .await
+            .map_err(|e| e.to_string())?;
+        self.log(&plan, &outcome, ok);
+        match (result, plan.unsure) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Some(e)) => Err(e.to_string()),
+            (Ok(_), None) => Ok(()),
+        }
+    }
+
+    /// Finds, creates, updates and enables the webhook as needed; says what it did.
+    async fn apply(
+        &self,
+        id: Option<&str>,
+        want: &Wanted,
+        deadline: Instant,
+    ) -> Result<(Option<Webhook>, String), String> {
+        let api = &self.api;
+        let mut did = Vec::new();
+        let found = match id {
+            Some(id) => match webhooks::get(api, id, deadline).await {
+                Ok(h) => Some(h),
+                Err(ApiError::Status { status: 404, .. }) => {
+                    did.push("it had been deleted on the Hub");
+                    None
+                }
+                Err(e) => return Err(explain(&e)),
+            },
+            // One created before a crash, or by an earlier database, is found by its url.
+            None => webhooks::list(api, deadline)
+                .await
+                .map_err(|e| explain(&e))?
+                .into_iter()
+                .find(|h| h.url.as_deref() == Some(&want.url)),
+        };
+        let hook = match found {
+            None if want.watched.is_empty() => {
+                self.forget_id().await?;
+                return Ok((
+                    None,
+                    "nothing to watch yet: no subscription names a repo or an owner".into(),
+                ));
+            }
+            None => {
+                let h = webhooks::create(api, want, deadline)
+                    .await
+                    .map_err(|e| explain(&e))?;
+                did.push("created");
+                h
+            }
+            Some(h) if want.is(&h) => h,
+            Some(h) => {
+                self.remember_id(&h.id).await?;
+                did.push("watched list updated");
+                webhooks::update(api, &h.id, want, deadline)
+                    .await
+                    .map_err(|e| explain(&e))?
+            }
+        };
+        self.remember_id(&hook.id).await?;
+        let hook = match hook.disabled {
+            false => hook,
+            true => {
+                let why = hook
+                    .reason
+                    .as_deref()
+                    .map(|r| format!(" ({})", crate::hub::api::kept(r)))
+                    .unwrap_or_default();
+                match webhooks::enable(api, &hook.id, deadline).await {
+                    Ok(h) => {
+                        did.push("it was disabled on the Hub; enabled again");
+                        tracing::warn!(owner = %self.owner, reason = %why, "the Hub webhook was disabled; enabled again");
+                        h
+                    }
+                    Err(e) => {
+                        return Err(format!(
+                            "disabled on the Hub{why}, and could not be enabled again: {}",
+                            explain(&e)
+                        ))
+                    }
+                }
+            }
+        };
+        let said = if did.is_empty() {
+            "in sync".into()
+        } else {
+            did.join("; ")
+        };
+        Ok((Some(hook), said))
+    }
+
+    async fn remember_id(&self, id: &str) -> Result<(), String> {
+        stored::set_id(&self.pool, &self.owner, Some(id))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn forget_id(&self) -> Result<(), String> {
+        stored::set_id(&self.pool, &self.owner, None)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    fn log(&self, plan: &Plan, outcome: &str, ok: bool) {
+        let (owner, watched) = (&self.owner, plan.watched.len());
+        match ok {
+            true if outcome == "in sync" => tracing::debug!(%owner, watched, "Hub webhook in sync"),
+            true => tracing::info!(%owner, watched, %outcome, "Hub webhook reconciled"),
+            false => {
+                tracing::warn!(%owner, watched, %outcome, "Hub webhook not reconciled; trying again")
+            }
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! What a managed webhook should watch: each subscription's target as a watched item
+//! (a repo of its type, an owner as the user or organisation the Hub says it is), the
+//! operator's first, then the workspaces' in the order they subscribed, at most
+//! [`WATCHED_MAX`] items; and what cannot be watched, with why.
+
+use crate::hub::api::webhooks::{self, Namespace, Watched};
+use crate::hub::api::{ApiError, HubApi};
+use crate::route::{Subscription, Target};
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+use tokio::time::Instant as Deadline;
+
+/// Items herald puts on one webhook: the watched list is sent whole on every change.
+pub const WATCHED_MAX: usize = 1000;
+/// How long "no such user or organisation" is believed before asking again.
+const MISSING_FOR: Duration = Duration::from_secs(600);
+/// Owners whose kind is remembered; more than this and the memory starts over.
+const KINDS_KEPT: usize = 4 * WATCHED_MAX;
+
+/// A watched list, and what was left off it.
+#[derive(Debug, Default, PartialEq)]
+pub struct Plan {
+    pub watched: Vec<Watched>,
+    /// Targets (as shown) and why they are not watched.
+    pub left_out: Vec<(String, String)>,
+    /// Some owner could not be looked up: the plan is to be made again soon.
+    pub unsure: Option<ApiError>,
+}
+
+/// Which owners are users and which organisations, as the Hub said.
+#[derive(Default)]
+pub struct Kinds(HashMap<String, (Namespace, Instant)>);
+
+impl Kinds {
+    async fn of(
+        &mut self,
+        api: &HubApi,
+        owner: &str,
+        deadline: Deadline,
+    ) -> Result<Namespace, ApiError> {
+        let key = owner.to_ascii_lowercase();
+        match self.0.get(&key) {
+            Some((Namespace::Missing, at)) if at.elapsed() < MISSING_FOR => {
+                return Ok(Namespace::Missing)
+            }
+            Some((Namespace::Missing, _)) | None => {}
+            Some((known, _)) => return Ok(*known),
+        }
+        let kind = webhooks::namespace(api, owner, deadline).await?;
+        if self.0.len() >= KINDS_KEPT {
+            self.0.clear();
+        }
+        self.0.insert(key, (kind, Instant::now()));
+        Ok(kind)
+    }
+}
+
+/// The plan for `subs` (already only those the webhook serves). `before` is the list the
+/// Hub has now: an owner that cannot be looked up keeps the item it had there.
+pub async fn plan(
+    subs: &[Subscription],
+    before: &[Watched],
+    kinds: &mut Kinds,
+    api: &HubApi,
+    deadline: Deadline,
+) -> Plan {
+    let mut ordered: Vec<&Subscription> = subs.iter().filter(|s| s.paused.is_none()).collect();
+    ordered.sort_by_key(|s| (s.workspace.is_some(), s.id));
+    let mut plan = Plan::default();
+    let mut items = Vec::new();
+    for sub in ordered {
+        let shown = sub.target.to_string();
+        match &sub.target {
+            Target::All => plan.left_out.push((
+                shown,
+                "the Hub cannot watch all of its repos: follow owner/* or single repos".into(),
+            )),
+            Target::Repo { kind, name } => match kind.as_str() {
+                k @ ("model" | "dataset" | "space") => items.push(Watched::new(k, name.as_str())),
+                other => plan
+                    .left_out
+                    .push((shown, format!("the Hub cannot watch repos of type {other}"))),
+            },
+            Target::Namespace { owner, .. } => match kinds.of(api, owner, deadline).await {
+                Ok(Namespace::Org) => items.push(Watched::new("org", owner)),
+                Ok(Namespace::User) => items.push(Watched::new("user", owner)),
+                Ok(Namespace::Missing) => plan.left_out.push((
+                    shown,
+                    format!("the Hub has no user or organisation named {owner}"),
+                )),
+                Err(e) => {
+                    let had = before.iter().find(|w| {
+                        matches!(w.kind.as_str(), "user" | "org")
+                            && w.name.eq_ignore_ascii_case(owner)
+                    });
+                    match had {
+                        Some(w) => items.push(w.clone()),
+                        None => {
+                            plan.left_out.push((
+                                shown,
+                                format!("not yet: the Hub did not say whether {owner} is a user or an organisation ({e})"),
+                            ));
+                            plan.unsure = Some(e);
+                        }
+                    }
+                }
+            },
+        }
+    }
+    // A repo of an owner already watched needs no item of its own.
+    let owners: HashSet<String> = items
+        .iter()
+        .filter(|w| matches!(w.kind.as_str(), "user" | "org"))
+        .map(|w| w.name.to_ascii_lowercase())
+        .collect();
+    let mut seen = HashSet::new();
+    for item in items {
+        let covered = !matches!(item.kind.as_str(), "user" | "org")
+            && item
+                .name
+                .split_once('/')
+                .is_some_and(|(o, _)| owners.contains(&o.to_ascii_lowercase()));
+        if covered || !seen.insert(item.key()) {
+            continue;
+        }
+        if plan.watched.len() >= WATCHED_MAX {
+            plan.left_out.push((
+                item.describe(),
+                format!("over the {WATCHED_MAX} items herald puts on one Hub webhook"),
+            ));
+            continue;
+        }
+        plan.watched.push(item);
+    }
+    let mut shown = HashSet::new();
+    plan.left_out.retain(|(t, _)| shown.insert(t.clone()));
+    plan
+}

@@ -1,0 +1,294 @@
+//! herald's own Hub webhook: created, kept equal to what the subscriptions follow, found
+//! again after a restart, recreated when deleted and enabled when disabled on the Hub
+//! (a fake Hub on a real port with the settings/webhooks API; tests/api/fakehooks.rs).
+
+use crate::fakehub::*;
+use crate::helpers::*;
+use herald::cli::{self, Command, HubCommand};
+use serde_json::json;
+use std::time::Duration;
+
+const PUBLIC: &str = "https://herald.example";
+
+async fn managed(hub: &FakeHub, customize: impl FnOnce(&mut herald::config::Settings)) -> TestApp {
+    let base = hub.base.clone();
+    spawn_app_with(move |s| {
+        s.hub.api_base = base;
+        s.hub.token = HUB_TOKEN.into();
+        s.server.public_url = format!("{PUBLIC}/");
+        s.hub.reconcile_interval_ms = 60_000;
+        customize(s);
+    })
+    .await
+}
+
+/// The watched list of the account's only webhook, as `type:name`, sorted.
+fn watched(hub: &FakeHub) -> Vec<String> {
+    let hooks = hub.hooks();
+    assert!(
+        hooks.len() <= 1,
+        "one webhook, not {}: {hooks:?}",
+        hooks.len()
+    );
+    let mut w: Vec<String> = hooks
+        .first()
+        .and_then(|h| h["watched"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|w| {
+            format!(
+                "{}:{}",
+                w["type"].as_str().unwrap(),
+                w["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    w.sort();
+    w
+}
+
+/// Waits (up to 10 s) until `check` holds.
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+fn changes(hub: &FakeHub) -> usize {
+    hub.requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.starts_with("/api/settings/webhooks"))
+        .count()
+}
+
+async fn status(app: &TestApp) -> String {
+    cli::run(&app.settings, Command::Hub(HubCommand::Status))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_subscription_made_in_chat_is_watched_by_the_hub_webhook_and_leaves_with_it() {
+    let hub = FakeHub::start().await;
+    let app = managed(&hub, |_| {}).await;
+    let reply = answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    assert!(
+        content(&reply).contains("herald's Hub webhook will watch acme/model"),
+        "{reply}"
+    );
+    until("acme/model watched", || {
+        watched(&hub) == ["model:acme/model"]
+    })
+    .await;
+    let hook = &hub.hooks()[0];
+    assert_eq!(hook["url"], format!("{PUBLIC}/webhooks/hf"));
+    assert_eq!(
+        hook["secret"], SECRET,
+        "the operator's secret, which herald checks"
+    );
+    assert_eq!(hook["domains"], json!(["discussion", "repo"]));
+    assert!(hub
+        .requests()
+        .iter()
+        .filter(|r| r.path.starts_with("/api/settings"))
+        .all(|r| r.auth.as_deref() == Some(&format!("Bearer {HUB_TOKEN}"))));
+
+    app.subscribe("datasets/acme/data", "console:ops", &[])
+        .await;
+    until("both watched", || {
+        watched(&hub) == ["dataset:acme/data", "model:acme/model"]
+    })
+    .await;
+
+    let subs = herald::store::subscriptions::list(&app.store.pool)
+        .await
+        .unwrap();
+    let id = subs
+        .iter()
+        .find(|s| s.target.to_string() == "acme/model")
+        .unwrap()
+        .id;
+    cli::run(&app.settings, Command::Unsubscribe { id })
+        .await
+        .unwrap();
+    until("acme/model no longer watched", || {
+        watched(&hub) == ["dataset:acme/data"]
+    })
+    .await;
+    let shown = status(&app).await;
+    for part in [
+        hub.hooks()[0]["id"].as_str().unwrap(),
+        "url:        https://herald.example/webhooks/hf",
+        "domains:    discussion repo",
+        "watched:    dataset:acme/data",
+        "disabled:   no",
+        "triggers:   0 of 1000 in the last 24 h",
+        "ok: watched list updated",
+    ] {
+        assert!(shown.contains(part), "{part:?} in:\n{shown}");
+    }
+}
+
+#[tokio::test]
+async fn twenty_subscribes_in_a_second_change_the_hub_webhook_at_most_twice() {
+    let hub = FakeHub::start().await;
+    let app = managed(&hub, |_| {}).await;
+    app.subscribe("acme/first", "console:ops", &[]).await;
+    until("the webhook created", || watched(&hub).len() == 1).await;
+    let before = changes(&hub);
+    let started = std::time::Instant::now();
+    let targets: Vec<String> = (0..20).map(|i| format!("acme/m{i}")).collect();
+    let bodies: Vec<_> = targets
+        .iter()
+        .map(|t| interaction(MANAGE_GUILD, subscribe(t)))
+        .collect();
+    let subscribes = bodies.iter().map(|b| answer(&app, b));
+    futures_util::future::join_all(subscribes).await;
+    // A stream of changes is put on the Hub at most every 2 s (a loaded machine may take
+    // longer than a second for the 20).
+    let allowed = 2 + started.elapsed().as_secs() as usize / 2;
+    until("all 21 watched", || watched(&hub).len() == 21).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let made = changes(&hub) - before;
+    assert!(
+        (1..=allowed).contains(&made),
+        "{made} updates for 20 subscribes"
+    );
+}
+
+#[tokio::test]
+async fn owners_are_watched_as_the_hub_says_they_are_and_what_cannot_be_watched_says_why() {
+    let hub = FakeHub::start().await;
+    hub.org("acme");
+    hub.username("ann");
+    let app = managed(&hub, |_| {}).await;
+    for target in [
+        "acme/*",
+        "datasets/ann/*",
+        "acme/model",
+        "ghost/*",
+        "bob/model",
+    ] {
+        app.subscribe(target, "console:ops", &[]).await;
+    }
+    let everything = app.subscribe("*", "console:all", &[]).await;
+    assert!(
+        everything.contains("The Hub cannot watch all of its repos"),
+        "{everything}"
+    );
+    until("owners watched", || {
+        watched(&hub) == ["model:bob/model", "org:acme", "user:ann"]
+    })
+    .await;
+    let shown = status(&app).await;
+    assert!(
+        shown.contains("not watched: ghost/*: the Hub has no user or organisation named ghost"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("not watched: *: the Hub cannot watch all"),
+        "{shown}"
+    );
+}
+
+#[tokio::test]
+async fn a_restart_finds_its_webhook_and_one_deleted_or_disabled_on_the_hub_is_put_back() {
+    let hub = FakeHub::start().await;
+    let app = managed(&hub, |_| {}).await;
+    app.subscribe("acme/model", "console:ops", &[]).await;
+    until("created", || watched(&hub).len() == 1).await;
+    let first = hub.hooks()[0]["id"].clone();
+
+    // A crash between the Hub's answer and storing its id: found by its url.
+    sqlx::query("UPDATE hub_webhooks SET hub_id = NULL")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    let app = app.restart(|s| s.hub.reconcile_interval_ms = 150).await;
+    let pool = app.store.pool.clone();
+    let stored = || async {
+        sqlx::query_scalar::<_, Option<String>>("SELECT hub_id FROM hub_webhooks")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    };
+    for _ in 0..200 {
+        if stored().await.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(stored().await.as_deref(), first.as_str());
+    assert_eq!(hub.hooks().len(), 1, "no second webhook");
+
+    hub.edit_hooks(|l| l.clear());
+    until("created again", || hub.hooks().len() == 1).await;
+    assert_eq!(watched(&hub), ["model:acme/model"]);
+    hub.edit_hooks(|l| {
+        l[0]["disabled"] = json!(true);
+        l[0]["watched"] = json!([]);
+    });
+    until("enabled again", || {
+        hub.hooks()[0]["disabled"] == json!(false) && watched(&hub).len() == 1
+    })
+    .await;
+    let shown = status(&app).await;
+    assert!(shown.contains("enabled again"), "{shown}");
+    assert_eq!(hub.hooks().len(), 1);
+}
+
+#[tokio::test]
+async fn a_token_that_may_not_manage_webhooks_never_blocks_a_subscription() {
+    let hub = FakeHub::start().await;
+    hub.forbid_hooks(true);
+    let app = managed(&hub, |s| s.hub.reconcile_interval_ms = 100).await;
+    app.subscribe("acme/model", "console:ops", &[]).await;
+    let pool = app.store.pool.clone();
+    let mut outcome = None;
+    for _ in 0..200 {
+        outcome = sqlx::query_scalar::<_, Option<String>>("SELECT outcome FROM hub_webhooks")
+            .fetch_optional(&pool)
+            .await
+            .unwrap()
+            .flatten();
+        if outcome.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        outcome
+            .as_deref()
+            .unwrap_or_default()
+            .contains("\"webhooks\" permission"),
+        "{outcome:?}"
+    );
+    // The next subscription still succeeds, and its reply says what is wrong.
+    let reply = app.subscribe("acme/other", "console:ops", &[]).await;
+    assert!(reply.starts_with("Subscribed"), "{reply}");
+    assert!(reply.contains("\"webhooks\" permission"), "{reply}");
+    let shown = status(&app).await;
+    assert!(shown.contains("FAILED"), "{shown}");
+
+    hub.forbid_hooks(false);
+    until("in sync once allowed", || {
+        watched(&hub) == ["model:acme/model", "model:acme/other"]
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_a_token_herald_manages_no_webhook_and_says_so() {
+    let hub = FakeHub::start().await;
+    let app = spawn_app_with(|s| s.hub.api_base = hub.base.clone()).await;
+    let reply = app.subscribe("acme/model", "console:ops", &[]).await;
+    assert!(!reply.contains("Hub webhook"), "{reply}");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(hub.requests().is_empty());
+    let shown = status(&app).await;
+    assert!(shown.contains("herald manages no Hub webhook"), "{shown}");
+}
