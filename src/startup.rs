@@ -79,7 +79,13 @@ impl Application {
         let senders = Arc::new(senders(settings, &http));
         let hub_api = HubApi::new(&settings.hub.api_base, &settings.hub.token, metrics.clone())?;
         let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), &hub_api);
-        let watcher = Watcher::operator(settings, store.pool.clone(), &hub_api, metrics.clone());
+        let watcher = Watcher::operator(
+            settings,
+            store.pool.clone(),
+            &hub_api,
+            metrics.clone(),
+            wake.clone(),
+        );
         let d = &settings.delivery;
         let worker = Worker {
             store: store.clone(),

@@ -16,6 +16,9 @@ const BODY_MAX: usize = 2800;
 
 /// Events with the same key may share a message.
 pub fn key(e: &Event) -> String {
+    if let Some(n) = &e.notice {
+        return format!("notice|{}", n.key);
+    }
     let num = e
         .discussion
         .as_ref()

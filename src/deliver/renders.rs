@@ -131,7 +131,7 @@ impl Renders {
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| format!("event {id} cannot be read: {e}"))?;
-            if let Some(enricher) = &self.enricher {
+            if let Some(enricher) = self.enricher.as_ref().filter(|_| event.notice.is_none()) {
                 event.facts = Some(enricher.facts(id, &event, &origin, received_at).await);
             }
             event.status_before = status_before(pool, &origin, &event, id).await;

@@ -16,6 +16,8 @@ pub enum Format {
     Legacy,
     /// The original spec's draft: `event` + `domain` array.
     Draft,
+    /// Not the Hub's: a notice herald itself posts (render/notice.rs).
+    Notice,
 }
 
 impl Format {
@@ -25,6 +27,7 @@ impl Format {
             Format::V2 => "v2",
             Format::Legacy => "legacy",
             Format::Draft => "draft",
+            Format::Notice => "notice",
         }
     }
 }
@@ -68,6 +71,10 @@ pub struct Event {
     /// stored, or the Hub's log); never part of the payload.
     #[serde(skip)]
     pub status_before: Option<String>,
+    /// herald's own notice, when that is what this is (endpoint `herald`); never from a
+    /// payload.
+    #[serde(skip)]
+    pub notice: Option<crate::render::notice::Notice>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,7 +183,36 @@ impl RefUpdate {
     }
 }
 
+/// The endpoint herald's own notices are stored under: no webhook has it.
+pub const NOTICES: &str = "herald";
+
 impl Event {
+    /// A notice, as an event the outbox delivers like any other.
+    pub fn notice(notice: crate::render::notice::Notice) -> Event {
+        Event {
+            format: Format::Notice,
+            action: Action::Update,
+            scope: Scope::parse("herald.notice").expect("a valid scope"),
+            repo: Repo {
+                kind: RepoType::parse("herald").expect("a valid type"),
+                name: RepoName::from_hub(&format!("herald/{}", notice.kind)).expect("a valid name"),
+                private: Some(true),
+                head_sha: None,
+                owner_id: None,
+            },
+            discussion: None,
+            comment: None,
+            refs: Vec::new(),
+            refs_more: 0,
+            config: None,
+            moved_to: None,
+            webhook_id: None,
+            facts: None,
+            status_before: None,
+            notice: Some(notice),
+        }
+    }
+
     /// Every repo this event concerns: the repo, and for a move also its new name.
     pub fn repo_names(&self) -> Vec<&RepoName> {
         std::iter::once(&self.repo.name)

@@ -100,6 +100,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         webhook_id: None,
         facts: None,
         status_before: None,
+        notice: None,
     })
 }
 
@@ -144,6 +145,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
         },
         facts: None,
         status_before: None,
+        notice: None,
     })
 }
 

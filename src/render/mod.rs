@@ -8,6 +8,7 @@ pub mod escape;
 pub mod helpers;
 pub mod limits;
 mod logic;
+pub mod notice;
 mod operator;
 pub mod samples;
 mod syntax;
@@ -150,6 +151,9 @@ impl Renderer {
         event: &Event,
         platform: Platform,
     ) -> anyhow::Result<(Message, Option<String>)> {
+        if let Some(n) = &event.notice {
+            return Ok((n.message(platform), None));
+        }
         let hb = self.registry(platform);
         let scope = event.scope.lineage().find(|s| hb.has_template(s.as_str()));
         let name = scope.as_ref().map(|s| s.as_str()).unwrap_or("default");
@@ -180,6 +184,9 @@ impl Renderer {
         platform: Platform,
         overrides: &Overrides,
     ) -> anyhow::Result<(Message, Option<String>)> {
+        if let Some(n) = &event.notice {
+            return Ok((n.message(platform), None));
+        }
         let builtin_covers = event
             .scope
             .lineage()

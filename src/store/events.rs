@@ -1,5 +1,6 @@
 //! Accepted events, stored with their raw body (the record; see migrations/0005).
 
+use crate::hub::event::NOTICES;
 use crate::hub::{payload, Event};
 use sqlx::SqliteConnection;
 
@@ -23,6 +24,9 @@ impl StoredEvent {
     }
 
     pub fn event(&self) -> anyhow::Result<Event> {
+        if self.endpoint == NOTICES {
+            return Ok(Event::notice(serde_json::from_slice(self.body()?)?));
+        }
         Ok(payload::parse(self.body()?)?)
     }
 }

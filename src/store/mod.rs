@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod enrichment;
 pub mod events;
 pub mod lookup;
+pub mod notices;
 mod raw;
 pub mod seen;
 pub mod subscriptions;

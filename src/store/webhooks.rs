@@ -19,6 +19,9 @@ pub struct Managed {
     pub outcome: Option<String>,
     pub ok: bool,
     pub failures: i64,
+    /// `disabled` while the channels were told it is disabled.
+    pub announced: Option<String>,
+    pub quota_warned_at: Option<i64>,
 }
 
 impl Managed {
@@ -46,7 +49,7 @@ pub struct Outcome<'a> {
 pub async fn get(pool: &SqlitePool, owner: &str) -> sqlx::Result<Option<Managed>> {
     sqlx::query_as(
         "SELECT owner, hub_id, url, domains, watched, disabled, left_out, version,
-                reconciled_at, outcome, ok, failures
+                reconciled_at, outcome, ok, failures, announced, quota_warned_at
          FROM hub_webhooks WHERE owner = ?",
     )
     .bind(owner)
@@ -57,7 +60,7 @@ pub async fn get(pool: &SqlitePool, owner: &str) -> sqlx::Result<Option<Managed>
 pub async fn all(pool: &SqlitePool) -> sqlx::Result<Vec<Managed>> {
     sqlx::query_as(
         "SELECT owner, hub_id, url, domains, watched, disabled, left_out, version,
-                reconciled_at, outcome, ok, failures
+                reconciled_at, outcome, ok, failures, announced, quota_warned_at
          FROM hub_webhooks ORDER BY owner = 'operator' DESC, owner",
     )
     .fetch_all(pool)
@@ -89,6 +92,26 @@ pub async fn hold(
     .execute(pool)
     .await?;
     Ok(took.rows_affected() == 1)
+}
+
+/// Remembers what the channels were last told (`None`: nothing to remember).
+pub async fn announced(pool: &SqlitePool, owner: &str, what: Option<&str>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE hub_webhooks SET announced = ? WHERE owner = ?")
+        .bind(what)
+        .bind(owner)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Marks the quota warning given (`Some(now)`) or to be given again (`None`).
+pub async fn quota_warned(pool: &SqlitePool, owner: &str, at: Option<i64>) -> sqlx::Result<()> {
+    sqlx::query("UPDATE hub_webhooks SET quota_warned_at = ? WHERE owner = ?")
+        .bind(at)
+        .bind(owner)
+        .execute(pool)
+        .await?;
+    Ok(())
 }
 
 /// Gives up the right to reconcile, so that another process may at once.

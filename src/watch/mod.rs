@@ -4,6 +4,7 @@
 //! `hub.reconcile_interval_ms` to undo what happened on the Hub (deleted, edited,
 //! disabled). See docs/hub.md.
 
+mod notices;
 mod reconcile;
 pub mod wanted;
 
@@ -16,7 +17,7 @@ use crate::store::{lookup, now_ms, webhooks};
 use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 
 /// How often the subscriptions' version is looked at.
@@ -47,6 +48,8 @@ pub struct Watcher {
     holder: String,
     kinds: wanted::Kinds,
     metrics: Arc<crate::metrics::Metrics>,
+    /// Wakes the delivery worker for a notice.
+    wake: Arc<Notify>,
 }
 
 impl Watcher {
@@ -56,6 +59,7 @@ impl Watcher {
         pool: SqlitePool,
         api: &HubApi,
         metrics: Arc<crate::metrics::Metrics>,
+        wake: Arc<Notify>,
     ) -> Option<Watcher> {
         let hub = &settings.hub;
         if !hub.manages_webhook() || !api.has_token() {
@@ -76,6 +80,7 @@ impl Watcher {
             holder: hex::encode(holder),
             kinds: Default::default(),
             metrics,
+            wake,
         })
     }
 
@@ -134,6 +139,7 @@ impl Watcher {
         let since = now_ms() - QUOTA_WINDOW_MS;
         if let Ok((n, _)) = webhooks::triggers(&self.pool, &self.owner, since, 0).await {
             self.metrics.hub_webhook_triggers(&self.owner, n);
+            self.check_quota(n).await;
         }
     }
 }
@@ -157,4 +163,30 @@ pub async fn subscribe_note(pool: &SqlitePool, target: &Target, operator: bool) 
         }
     }
     note
+}
+
+/// One line on the operator's Hub webhook for `list`. The operator sees its triggers; a
+/// workspace only whether it works (the count is every tenant's activity).
+pub async fn state_line(pool: &SqlitePool, operator: bool) -> String {
+    let Ok(Some(hook)) = webhooks::get(pool, OPERATOR).await else {
+        return "herald's Hub webhook: not created yet".into();
+    };
+    let state = match (hook.hub_id.is_some(), hook.disabled, hook.ok) {
+        (false, _, _) => "not created yet",
+        (true, true, _) => "DISABLED on the Hub",
+        (true, false, true) => "in sync",
+        (true, false, false) => "its last update FAILED, herald keeps trying",
+    };
+    if !operator {
+        return format!("herald's Hub webhook: {state}");
+    }
+    let since = now_ms() - QUOTA_WINDOW_MS;
+    let triggers = webhooks::triggers(pool, OPERATOR, since, 0)
+        .await
+        .map(|(n, _)| n)
+        .unwrap_or_default();
+    format!(
+        "herald's Hub webhook: {state}, watching {} items, {triggers} of {QUOTA} events in the last 24 h (herald hub status)",
+        hook.watched().len()
+    )
 }

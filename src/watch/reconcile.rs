@@ -155,21 +155,24 @@ impl Watcher {
                     .as_deref()
                     .map(|r| format!(" ({})", crate::hub::api::kept(r)))
                     .unwrap_or_default();
+                let reason = hook.reason.as_deref().map(crate::hub::api::kept);
                 match webhooks::enable(api, &hook.id, deadline).await {
                     Ok(h) => {
                         did.push("it was disabled on the Hub; enabled again");
-                        tracing::warn!(owner = %self.owner, reason = %why, "the Hub webhook was disabled; enabled again");
+                        self.disabled(reason.as_deref(), None).await;
                         h
                     }
                     Err(e) => {
+                        let e = explain(&e);
+                        self.disabled(reason.as_deref(), Some(&e)).await;
                         return Err(format!(
-                            "disabled on the Hub{why}, and could not be enabled again: {}",
-                            explain(&e)
-                        ))
+                            "disabled on the Hub{why}, and could not be enabled again: {e}"
+                        ));
                     }
                 }
             }
         };
+        self.working_again().await;
         let said = if did.is_empty() {
             "in sync".into()
         } else {

@@ -15,6 +15,8 @@ pub struct Hooks {
     pub list: Mutex<Vec<Value>>,
     /// Answer 403 to every call (a token without the webhooks permission).
     pub forbidden: Mutex<bool>,
+    /// `/enable` is refused (a webhook the Hub suspended for its failures).
+    pub stuck: Mutex<bool>,
     /// Names of organisations (any other name with an overview is a user).
     pub orgs: Mutex<Vec<String>>,
     pub users: Mutex<Vec<String>>,
@@ -113,6 +115,9 @@ impl Hooks {
                             }
                         }
                         one(&list[i])
+                    }
+                    ("POST", ["enable"]) if *self.stuck.lock().unwrap() => {
+                        refuse(400, "This webhook was suspended and cannot be enabled")
                     }
                     ("POST", ["enable"]) => {
                         list[i]["disabled"] = json!(false);

@@ -363,6 +363,11 @@ impl FakeHub {
         *self.state.hooks.forbidden.lock().unwrap() = forbidden;
     }
 
+    /// `/enable` is refused while `stuck`.
+    pub fn stuck_hooks(&self, stuck: bool) {
+        *self.state.hooks.stuck.lock().unwrap() = stuck;
+    }
+
     pub fn org(&self, name: &str) {
         self.state.hooks.orgs.lock().unwrap().push(name.into());
     }

@@ -6,6 +6,7 @@ use crate::fakehub::*;
 use crate::helpers::*;
 use herald::cli::{self, Command, HubCommand};
 use serde_json::json;
+use serde_json::Value;
 use std::time::Duration;
 
 const PUBLIC: &str = "https://herald.example";
@@ -119,6 +120,13 @@ async fn a_subscription_made_in_chat_is_watched_by_the_hub_webhook_and_leaves_wi
         watched(&hub) == ["dataset:acme/data"]
     })
     .await;
+    let listed = cli::run(&app.settings, Command::Subscriptions { json: false })
+        .await
+        .unwrap();
+    assert!(
+        listed.contains("herald's Hub webhook: in sync, watching 1 items, 0 of 1000 events"),
+        "{listed}"
+    );
     let shown = status(&app).await;
     for part in [
         hub.hooks()[0]["id"].as_str().unwrap(),
@@ -291,4 +299,128 @@ async fn without_a_token_herald_manages_no_webhook_and_says_so() {
     assert!(hub.requests().is_empty());
     let shown = status(&app).await;
     assert!(shown.contains("herald manages no Hub webhook"), "{shown}");
+}
+
+/// Waits until the fake platform got a post whose JSON contains `part`; returns it.
+async fn post_with(api: &FakeApi, part: &str) -> Value {
+    for _ in 0..400 {
+        if let Some(p) = api
+            .posts()
+            .into_iter()
+            .find(|p| p.body.to_string().contains(part))
+        {
+            return p.body;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no post with {part:?}: {:?}", api.posts());
+}
+
+#[tokio::test]
+async fn the_channels_are_told_when_the_hub_disabled_the_webhook_once_and_when_it_works_again() {
+    let hub = FakeHub::start().await;
+    let app = managed(&hub, |s| s.hub.reconcile_interval_ms = 100).await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    until("created", || watched(&hub).len() == 1).await;
+
+    hub.edit_hooks(|l| l[0]["disabled"] = json!(true));
+    let told = post_with(&app.discord, "The Hub disabled herald").await;
+    assert!(
+        told.to_string().contains("herald enabled it again"),
+        "{told}"
+    );
+    assert_eq!(hub.hooks()[0]["disabled"], json!(false));
+
+    // Suspended for good: said once, however often herald tries.
+    hub.stuck_hooks(true);
+    hub.edit_hooks(|l| l[0]["disabled"] = json!(true));
+    let stuck = post_with(&app.discord, "could not enable it again").await;
+    assert!(
+        stuck.to_string().contains("suspended") || stuck.to_string().contains("400"),
+        "{stuck}"
+    );
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let again = app
+        .discord
+        .posts()
+        .iter()
+        .filter(|p| p.body.to_string().contains("could not enable it again"))
+        .count();
+    assert_eq!(again, 1, "told once");
+
+    hub.stuck_hooks(false);
+    hub.edit_hooks(|l| l[0]["disabled"] = json!(false));
+    post_with(&app.discord, "herald's Hub webhook is enabled again").await;
+    let shown = status(&app).await;
+    assert!(shown.contains("disabled:   no"), "{shown}");
+}
+
+#[tokio::test]
+async fn past_800_events_a_day_each_channel_is_warned_once_about_the_repos_it_hears_of() {
+    let hub = FakeHub::start().await;
+    let app = managed(&hub, |_| {}).await;
+    // The operator follows a busy repo on the console; a guild follows a quiet one.
+    app.subscribe("acme/busy", "console:ops", &["repo.content"])
+        .await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/quiet"))).await;
+    let push = |repo: &str, i: usize| {
+        let mut p = fixture_json("hf/assembled-v3-repo-content-update.json");
+        p["repo"]["name"] = json!(repo);
+        p["repo"]["private"] = json!(false);
+        p["updatedRefs"] = json!([{ "ref": "refs/heads/main", "oldSha": format!("{i:040x}"), "newSha": format!("{:040x}", i + 1) }]);
+        p.to_string().into_bytes()
+    };
+    assert!(app
+        .post_webhook(&push("acme/quiet", 0))
+        .await
+        .status()
+        .is_success());
+    for i in 1..800 {
+        assert!(app
+            .post_webhook(&push("acme/busy", i))
+            .await
+            .status()
+            .is_success());
+    }
+    let warned = post_with(&app.discord, "800 of its 1000 events").await;
+    let text = warned.to_string();
+    assert!(
+        text.contains("Busiest here\\\\: acme/quiet \\\\(1\\\\)"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("acme/busy"),
+        "a guild never hears of the operator's repos: {text}"
+    );
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics.contains("herald_hub_webhook_triggers{owner=\"operator\"} 800"),
+        "{metrics}"
+    );
+    // More events: no second warning.
+    for i in 800..810 {
+        app.post_webhook(&push("acme/busy", i)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let notices: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT d.channel, COUNT(*) FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE e.endpoint = 'herald' GROUP BY d.channel ORDER BY d.channel",
+    )
+    .fetch_all(&app.store.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        notices.iter().map(|(_, n)| *n).collect::<Vec<_>>(),
+        [1, 1],
+        "one warning per channel: {notices:?}"
+    );
+    let console: String = sqlx::query_scalar(
+        "SELECT e.raw FROM events e JOIN deliveries d ON d.event_id = e.id
+         WHERE e.endpoint = 'herald' AND d.channel = 'console:ops'",
+    )
+    .fetch_one(&app.store.pool)
+    .await
+    .map(|b: Vec<u8>| String::from_utf8(b).unwrap())
+    .unwrap();
+    assert!(console.contains("acme/busy (799)"), "{console}");
 }

@@ -4,6 +4,7 @@ use super::plain;
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::route::Platform;
 use crate::store::subscriptions;
+use crate::watch;
 
 /// Characters of subscriptions on one page: under Discord's 2,000 per message and Slack's
 /// 3,000 per section, with room for the footer. The operator's console has no pages.
@@ -82,6 +83,10 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool, page: usize) -> O
         if page < pages.len() {
             text.push_str(&format!("; next: list {all}page {}", page + 1));
         }
+    }
+    if chat.settings.hub.manages_webhook() {
+        let state = watch::state_line(pool, actor.workspace.is_none()).await;
+        text.push_str(&format!("\n{}", plain(actor, &state)));
     }
     Ok(Reply::Text(text))
 }
