@@ -11,7 +11,7 @@ pub async fn status(settings: &Settings) -> anyhow::Result<String> {
     let all = webhooks::all(&store.pool).await?;
     let mut out = Vec::new();
     if all.is_empty() {
-        out.push(match settings.hub.manages_webhook() {
+        out.push(match settings.manages_webhook() {
             true => "No managed Hub webhook yet: herald serve creates it once a subscription names a repo or an owner.".to_string(),
             false => "herald manages no Hub webhook: set hub.token (with the \"webhooks\" permission) and leave hub.manage_webhook on.".to_string(),
         });

@@ -127,6 +127,20 @@ impl Settings {
             .collect()
     }
 
+    /// Whether herald manages the operator's Hub webhook: `hub.manage_webhook`, or unset,
+    /// when a token is set and `server.public_url` is an address the Hub can reach (a
+    /// webhook to this machine's loopback would never be called).
+    pub fn manages_webhook(&self) -> bool {
+        let reachable = || {
+            let url = url::Url::parse(&self.server.public_url).ok();
+            let host = url.as_ref().and_then(|u| u.host_str()).unwrap_or_default();
+            !(host.is_empty() || host == "localhost" || host.starts_with("127.") || host == "[::1]")
+        };
+        let hub = &self.hub;
+        hub.manage_webhook
+            .unwrap_or_else(|| !hub.token.trim().is_empty() && reachable())
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         if self.hub.secrets().is_empty() {
             anyhow::bail!("hub.secret is empty: set it (or HERALD_HUB__SECRET) to the secret entered in the Hub's webhook settings");
@@ -135,7 +149,7 @@ impl Settings {
         if !api.is_some_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host()) {
             anyhow::bail!("hub.api_base must be an http(s) address, like https://huggingface.co");
         }
-        if self.hub.manages_webhook() && self.hub.token.trim().is_empty() {
+        if self.manages_webhook() && self.hub.token.trim().is_empty() {
             anyhow::bail!("hub.manage_webhook is on but hub.token is empty: set a token with the \"webhooks\" permission, or set hub.manage_webhook = false");
         }
         if self.hub.reconcile_interval_ms < 100 {

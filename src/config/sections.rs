@@ -103,11 +103,6 @@ impl Hub {
             .cloned()
             .unwrap_or_default()
     }
-
-    /// Whether herald manages the operator's Hub webhook.
-    pub fn manages_webhook(&self) -> bool {
-        self.manage_webhook.unwrap_or(!self.token.trim().is_empty())
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

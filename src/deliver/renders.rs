@@ -135,6 +135,12 @@ impl Renders {
                 event.facts = Some(enricher.facts(id, &event, &origin, received_at).await);
             }
             event.status_before = status_before(pool, &origin, &event, id).await;
+            if event.scope.as_str() == "repo.content" && event.notice.is_none() {
+                event.missed = events::missed_before(pool, &origin, &event, id)
+                    .await
+                    .ok()
+                    .flatten();
+            }
             Ok(Arc::new(event))
         };
         // Only what succeeded is kept: a passing database error is tried again.

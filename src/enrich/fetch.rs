@@ -7,7 +7,6 @@ use super::Caches;
 use crate::hub::api::facts::{Enriched, Facts};
 use crate::hub::api::{compare, files, users};
 use crate::hub::api::{is_sha, ApiError, HubApi, Person, RepoPath};
-use crate::hub::event::{RefChange, RefKind, RefUpdate};
 use crate::hub::Event;
 use tokio::time::Instant;
 
@@ -70,15 +69,6 @@ impl Ask<'_> {
             missing,
         }
     }
-}
-
-/// The ref whose commits and files a message leads with: the updated branch, else the
-/// first ref with a new commit.
-pub fn main_ref(event: &Event) -> Option<&RefUpdate> {
-    let new = |r: &&RefUpdate| r.new_sha.as_deref().is_some_and(is_sha);
-    let branch = |r: &&RefUpdate| r.kind == RefKind::Branch && r.change == RefChange::Updated;
-    let refs = || event.refs.iter().filter(new);
-    refs().find(branch).or_else(|| refs().next())
 }
 
 /// How the event came.

@@ -134,7 +134,7 @@ impl Enricher {
         // Once done (stored, or not storable), or given up, later askers read it from the
         // database: the entry goes, even if this wait is cancelled.
         let _forget = Forget(&self.jobs, id);
-        job.get_or_init(|| self.load_or_fetch(id, event, api, came))
+        job.get_or_init(|| self.load_or_fetch(id, event, origin, api, came))
             .await
             .clone()
     }
@@ -143,12 +143,16 @@ impl Enricher {
         &self,
         id: i64,
         event: &Event,
+        origin: &str,
         api: HubApi,
         came: fetch::Came,
     ) -> Arc<Enriched> {
         if let Some(stored) = self.stored(id).await {
             return stored;
         }
+        // Pushes herald missed: their commits are listed with this one's.
+        let caught_up = self.since_missed(id, event, origin).await;
+        let event = caught_up.as_ref().unwrap_or(event);
         let deadline = tokio::time::Instant::now() + self.timeout;
         // Every call has its own deadline; this one is the last word.
         let fetched = tokio::time::timeout_at(
@@ -174,6 +178,18 @@ impl Enricher {
         }
         // Another process may have stored its facts first: all say the same.
         self.stored(id).await.unwrap_or_else(|| Arc::new(fetched))
+    }
+
+    /// The push as if it started where the last push herald saw ended, when pushes in
+    /// between never reached herald.
+    async fn since_missed(&self, id: i64, event: &Event, origin: &str) -> Option<Event> {
+        let missed = crate::store::events::missed_before(&self.pool, origin, event, id).await;
+        let since = missed.ok()??.since?;
+        let full = event.main_ref()?.full.clone();
+        let mut caught_up = event.clone();
+        let main = caught_up.refs.iter_mut().find(|r| r.full == full)?;
+        main.old_sha = Some(since);
+        Some(caught_up)
     }
 
     async fn stored(&self, id: i64) -> Option<Arc<Enriched>> {

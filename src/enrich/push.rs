@@ -1,7 +1,7 @@
 //! A push: the commits each ref gained (the main ref's listed, the others' heads), and the
 //! files the main ref's change touched, asked at once.
 
-use super::fetch::{main_ref, Ask};
+use super::fetch::Ask;
 use crate::hub::api::commits::{self, History};
 use crate::hub::api::{compare, files, is_sha, ApiError};
 use crate::hub::event::RefUpdate;
@@ -12,7 +12,7 @@ const REFS_FETCHED: usize = 5;
 
 impl Ask<'_> {
     pub async fn push(&mut self, event: &Event) {
-        let main = main_ref(event);
+        let main = event.main_ref();
         let refs: Vec<&RefUpdate> = event
             .refs
             .iter()

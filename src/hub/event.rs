@@ -71,6 +71,10 @@ pub struct Event {
     /// stored, or the Hub's log); never part of the payload.
     #[serde(skip)]
     pub status_before: Option<String>,
+    /// Pushes to the main ref herald never received, when it knows of some; never part
+    /// of the payload.
+    #[serde(skip)]
+    pub missed: Option<Missed>,
     /// herald's own notice, when that is what this is (endpoint `herald`); never from a
     /// payload.
     #[serde(skip)]
@@ -183,10 +187,27 @@ impl RefUpdate {
     }
 }
 
+/// Pushes that never reached herald: the ref's old commit is not where the last push
+/// herald stored for it ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Missed {
+    /// Where the last push herald saw left the ref (`None`: it deleted the ref).
+    pub since: Option<String>,
+}
+
 /// The endpoint herald's own notices are stored under: no webhook has it.
 pub const NOTICES: &str = "herald";
 
 impl Event {
+    /// The ref whose commits and files a message leads with: the updated branch, else
+    /// the first ref with a new commit.
+    pub fn main_ref(&self) -> Option<&RefUpdate> {
+        let new = |r: &&RefUpdate| r.new_sha.as_deref().is_some_and(crate::hub::api::is_sha);
+        let branch = |r: &&RefUpdate| r.kind == RefKind::Branch && r.change == RefChange::Updated;
+        let refs = || self.refs.iter().filter(new);
+        refs().find(branch).or_else(|| refs().next())
+    }
+
     /// A notice, as an event the outbox delivers like any other.
     pub fn notice(notice: crate::render::notice::Notice) -> Event {
         Event {
@@ -209,6 +230,7 @@ impl Event {
             webhook_id: None,
             facts: None,
             status_before: None,
+            missed: None,
             notice: Some(notice),
         }
     }

@@ -100,6 +100,7 @@ fn legacy(obj: &Map<String, Value>) -> Result<Event> {
         webhook_id: None,
         facts: None,
         status_before: None,
+        missed: None,
         notice: None,
     })
 }
@@ -145,6 +146,7 @@ fn with_repo(obj: &Map<String, Value>, format: Format, action: &str, scope: &str
         },
         facts: None,
         status_before: None,
+        missed: None,
         notice: None,
     })
 }

@@ -58,6 +58,15 @@ pub struct Context {
     pub commits_more: u64,
     pub files: Vec<FileGroup>,
     pub files_summary: Option<String>,
+    /// Pushes to the branch that never reached herald, when it knows of some.
+    pub missed: Option<Missed>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Missed {
+    /// Where the last push herald saw left the branch; missing when that push deleted it.
+    pub since: Option<String>,
+    pub since_url: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -270,7 +279,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
         .or_else(|| single_push.then(|| refs[0].commit_url.clone().unwrap_or_default()))
         .or_else(|| moved_to.as_ref().map(|m| m.url.clone()))
         .unwrap_or_else(|| repo_link.clone());
-    let main = crate::enrich::fetch::main_ref(event).and_then(|r| facts.history(&r.full));
+    let main = event.main_ref().and_then(|r| facts.history(&r.full));
     let commits: Vec<CommitLine> = main
         .filter(|h| !h.forced)
         .map(|h| {
@@ -321,6 +330,13 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
             .as_ref()
             .map(|f| clip(&f.summary()))
             .filter(|s| !s.is_empty()),
+        missed: event.missed.as_ref().map(|m| {
+            let since = m.since.as_deref().filter(|s| crate::hub::api::is_sha(s));
+            Missed {
+                since: since.map(short_sha),
+                since_url: since.map(|s| format!("{repo_link}/commit/{s}")),
+            }
+        }),
     }
 }
 
@@ -481,6 +497,9 @@ mod tests {
             let scope = Scope::parse(name).unwrap();
             let mut e = crate::render::samples::largest(&scope);
             e.moved_to = Some(crate::hub::RepoName::parse("acme/new").unwrap());
+            e.missed = Some(crate::hub::event::Missed {
+                since: Some("0dd7bcc7a64e4350d8859c9a2813132fbf6ae591".into()),
+            });
             let v = serde_json::to_value(build(&e, &scope)).unwrap();
             paths(&v, "", &mut seen);
         }

@@ -1,6 +1,6 @@
 //! Accepted events, stored with their raw body (the record; see migrations/0005).
 
-use crate::hub::event::NOTICES;
+use crate::hub::event::{Missed, RefChange, RefKind, NOTICES};
 use crate::hub::{payload, Event};
 use sqlx::SqliteConnection;
 
@@ -64,20 +64,19 @@ const EARLIER_LOOKED_AT: i64 = 20;
 const EARLIER_SCANNED: i64 = 500;
 const EARLIER_BODY_MAX: i64 = 64 * 1024;
 
-/// The status discussion `num` of this repo had in the last event herald stored for it
-/// from the same endpoint before event `before` (another tenant's events say nothing
-/// here), if one of the last few of the repo's discussion events says so.
-pub async fn discussion_status_before(
+/// The last few events of this repo from the same endpoint before event `before` whose
+/// scope starts with `scope`, newest first (another tenant's events say nothing here).
+async fn earlier(
     pool: &sqlx::SqlitePool,
     endpoint: &str,
-    event: &crate::hub::Event,
-    num: u64,
+    event: &Event,
     before: i64,
-) -> sqlx::Result<Option<String>> {
+    scope: &str,
+) -> sqlx::Result<Vec<Event>> {
     let bodies: Vec<Vec<u8>> = sqlx::query_scalar(
         "SELECT raw FROM events WHERE id IN (
              SELECT id FROM events WHERE repo_name = ? AND id < ? ORDER BY id DESC LIMIT ?)
-         AND repo_type = ? AND endpoint = ? AND scope LIKE 'discussion%' AND length(raw) BETWEEN 1 AND ?
+         AND repo_type = ? AND endpoint = ? AND scope LIKE ? || '%' AND length(raw) BETWEEN 1 AND ?
          ORDER BY id DESC LIMIT ?",
     )
     .bind(event.repo.name.as_str())
@@ -85,6 +84,7 @@ pub async fn discussion_status_before(
     .bind(EARLIER_SCANNED)
     .bind(event.repo.kind.as_str())
     .bind(endpoint)
+    .bind(scope)
     .bind(EARLIER_BODY_MAX)
     .bind(EARLIER_LOOKED_AT)
     .fetch_all(pool)
@@ -92,9 +92,58 @@ pub async fn discussion_status_before(
     Ok(bodies
         .iter()
         .filter_map(|raw| payload::parse(raw).ok())
+        .collect())
+}
+
+/// The status discussion `num` of this repo had in the last event herald stored for it,
+/// if one of the last few of the repo's discussion events says so.
+pub async fn discussion_status_before(
+    pool: &sqlx::SqlitePool,
+    endpoint: &str,
+    event: &Event,
+    num: u64,
+    before: i64,
+) -> sqlx::Result<Option<String>> {
+    Ok(earlier(pool, endpoint, event, before, "discussion")
+        .await?
+        .into_iter()
         .filter_map(|e| e.discussion)
         .find(|d| d.num == num)
         .map(|d| d.status))
+}
+
+/// Pushes to this push's branch that never reached herald: known when herald stored an
+/// earlier push to it and none of the last few ended where this one starts. A push that
+/// arrives late (the Hub retries) finds the one before it and claims nothing.
+pub async fn missed_before(
+    pool: &sqlx::SqlitePool,
+    endpoint: &str,
+    event: &Event,
+    before: i64,
+) -> sqlx::Result<Option<Missed>> {
+    let Some(main) = event
+        .main_ref()
+        .filter(|r| r.kind == RefKind::Branch && r.change == RefChange::Updated)
+    else {
+        return Ok(None);
+    };
+    let old = main.old_sha.as_deref().unwrap_or_default();
+    let same = |a: Option<&str>| a.is_some_and(|a| a.eq_ignore_ascii_case(old));
+    let ends: Vec<Option<String>> = earlier(pool, endpoint, event, before, "repo.content")
+        .await?
+        .into_iter()
+        .flat_map(|e| e.refs.into_iter().filter(|r| r.full == main.full))
+        .map(|r| r.new_sha)
+        .collect();
+    let Some(last) = ends.first() else {
+        return Ok(None);
+    };
+    if ends.iter().any(|e| same(e.as_deref())) {
+        return Ok(None);
+    }
+    Ok(Some(Missed {
+        since: last.clone(),
+    }))
 }
 
 pub async fn get(pool: &sqlx::SqlitePool, id: i64) -> sqlx::Result<Option<StoredEvent>> {

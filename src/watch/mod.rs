@@ -62,7 +62,10 @@ impl Watcher {
         wake: Arc<Notify>,
     ) -> Option<Watcher> {
         let hub = &settings.hub;
-        if !hub.manages_webhook() || !api.has_token() {
+        if !settings.manages_webhook() || !api.has_token() {
+            if hub.manage_webhook.is_none() && api.has_token() {
+                tracing::warn!(public_url = %settings.server.public_url, "herald does not manage a Hub webhook: server.public_url is not an address the Hub can reach (set it, or hub.manage_webhook = true)");
+            }
             return None;
         }
         let mut holder = [0u8; 8];

@@ -420,16 +420,16 @@ async fn a_private_repo_is_read_with_the_token_and_left_alone_without_one() {
     let hub = FakeHub::start().await;
     hub.private("acme/secret");
     let ids = hub.linear("acme/secret", 7, 3, "frank");
-    let private_push = |new: &str| {
+    let private_push = |old: &str, new: &str| {
         let mut p: Value =
-            serde_json::from_slice(&one_push("acme/secret", Some(&ids[0]), new)).unwrap();
+            serde_json::from_slice(&one_push("acme/secret", Some(old), new)).unwrap();
         p["repo"]["private"] = json!(true);
         p.to_string().into_bytes()
     };
 
     let app = app_with(&hub, |_| {}).await;
     app.subscribe("acme/secret", DISCORD_CHANNEL, &[]).await;
-    let (_, done) = delivered(&app, &private_push(&ids[1])).await;
+    let (_, done) = delivered(&app, &private_push(&ids[0], &ids[1])).await;
     assert_eq!(done[0].status, Status::Sent);
     assert!(
         hub.requests().is_empty(),
@@ -443,11 +443,11 @@ async fn a_private_repo_is_read_with_the_token_and_left_alone_without_one() {
     );
     let app = app.restart(|s| s.hub.token = HUB_TOKEN.into()).await;
 
-    delivered(&app, &private_push(&ids[2])).await;
+    delivered(&app, &private_push(&ids[1], &ids[2])).await;
     let embed = &app.discord.posts()[1].body["embeds"][0];
     assert_eq!(
         embed["title"],
-        "2 commits to `main` of **acme/secret** by frank"
+        "1 commit to `main` of **acme/secret** by frank"
     );
     let asked = hub.requests();
     assert!(!asked.is_empty());

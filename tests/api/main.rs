@@ -15,6 +15,7 @@ mod helpers;
 mod hostile;
 mod lanes;
 mod messages;
+mod missed;
 mod props;
 mod routing;
 mod security;

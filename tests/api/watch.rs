@@ -299,6 +299,17 @@ async fn without_a_token_herald_manages_no_webhook_and_says_so() {
     assert!(hub.requests().is_empty());
     let shown = status(&app).await;
     assert!(shown.contains("herald manages no Hub webhook"), "{shown}");
+
+    // A token, but an address the Hub cannot reach: no webhook to this machine's loopback.
+    let app = spawn_app_with(|s| {
+        s.hub.api_base = hub.base.clone();
+        s.hub.token = HUB_TOKEN.into();
+    })
+    .await;
+    assert!(app.settings.server.public_url.starts_with("http://127.0.0.1"));
+    app.subscribe("acme/model", "console:ops", &[]).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert!(hub.hooks().is_empty() && hub.requests().is_empty());
 }
 
 /// Waits until the fake platform got a post whose JSON contains `part`; returns it.

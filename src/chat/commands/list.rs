@@ -84,7 +84,7 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool, page: usize) -> O
             text.push_str(&format!("; next: list {all}page {}", page + 1));
         }
     }
-    if chat.settings.hub.manages_webhook() {
+    if chat.settings.manages_webhook() {
         let state = watch::state_line(pool, actor.workspace.is_none()).await;
         text.push_str(&format!("\n{}", plain(actor, &state)));
     }

@@ -88,7 +88,7 @@ pub async fn run(
             plain(actor, scope.as_str())
         ));
     }
-    if chat.settings.hub.manages_webhook() {
+    if chat.settings.manages_webhook() {
         let note = watch::subscribe_note(&chat.store.pool, &sub.target, actor.workspace.is_none());
         text.push_str(&format!("\n{}", plain(actor, &note.await)));
     }
