@@ -7,8 +7,9 @@ use crate::deliver::{console::Console, discord::Discord, slack::Slack, Senders};
 use crate::http::{self, AppState};
 use crate::hub::api::HubApi;
 use crate::render::Renderer;
+use crate::store::{accounts, sealed::Sealer};
 use crate::store::{now_ms, subscriptions, Store};
-use crate::watch::Watcher;
+use crate::watch as hub_watch;
 use anyhow::Context;
 use serenity::interactions_endpoint::Verifier;
 use std::future::Future;
@@ -21,8 +22,8 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     worker: Worker,
-    /// Keeps the operator's Hub webhook in sync, when herald manages it.
-    watcher: Option<Watcher>,
+    /// Keeps the Hub webhooks herald manages in sync.
+    watch: hub_watch::Base,
     limits: crate::config::Limits,
     /// How long requests in flight may take to finish when the server stops.
     drain: Duration,
@@ -79,12 +80,20 @@ impl Application {
         let senders = Arc::new(senders(settings, &http));
         let hub_api = HubApi::new(&settings.hub.api_base, &settings.hub.token, metrics.clone())?;
         let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), &hub_api);
-        let watcher = Watcher::operator(
+        let sealer = match settings.security.key.trim() {
+            "" => None,
+            key => Some(Arc::new(Sealer::new(key)?)),
+        };
+        if sealer.is_none() && accounts::any(&store.pool).await? {
+            anyhow::bail!("security.key is missing, and the database holds Hub accounts sealed with it: set security.key (HERALD_SECURITY__KEY) to the key they were stored with");
+        }
+        let watch = hub_watch::Base::new(
             settings,
             store.pool.clone(),
             &hub_api,
             metrics.clone(),
             wake.clone(),
+            sealer.clone(),
         );
         let d = &settings.delivery;
         let worker = Worker {
@@ -152,7 +161,7 @@ impl Application {
                 Duration::from_millis(settings.server.request_timeout_ms),
             ),
             worker,
-            watcher,
+            watch,
             limits: settings.limits.clone(),
             drain: Duration::from_millis(settings.server.request_timeout_ms + 1000),
         })
@@ -171,9 +180,7 @@ impl Application {
         let (stop_tx, stop_rx) = watch::channel(false);
         let (store, senders) = (self.worker.store.clone(), self.worker.senders.clone());
         tokio::spawn(crate::chat::audit::keep_checking(store, senders));
-        if let Some(watcher) = self.watcher {
-            tokio::spawn(watcher.run(stop_rx.clone()));
-        }
+        tokio::spawn(hub_watch::run(self.watch, stop_rx.clone()));
         let worker = tokio::spawn(self.worker.run(stop_rx));
         tracing::info!(address = %addr, "herald ready on http://{addr}");
         let stopped = async move {

@@ -30,6 +30,7 @@ pub struct Settings {
     pub delivery: Delivery,
     pub chat: Chat,
     pub limits: Limits,
+    pub security: Security,
     pub subscriptions: Vec<DeclaredSubscription>,
     /// What was ignored while loading (variables that match no setting), to be logged.
     #[serde(skip)]
@@ -151,6 +152,9 @@ impl Settings {
         }
         if self.manages_webhook() && self.hub.token.trim().is_empty() {
             anyhow::bail!("hub.manage_webhook is on but hub.token is empty: set a token with the \"webhooks\" permission, or set hub.manage_webhook = false");
+        }
+        if !self.security.key.is_empty() {
+            crate::store::sealed::Sealer::new(&self.security.key)?;
         }
         if self.hub.reconcile_interval_ms < 100 {
             anyhow::bail!("hub.reconcile_interval_ms must be at least 100");

@@ -58,6 +58,49 @@ pub struct Hub {
     pub manage_webhook: Option<bool>,
     /// How often a managed webhook is compared with the Hub's, to undo changes made there.
     pub reconcile_interval_ms: u64,
+    /// "Sign in with Hugging Face", for `/herald connect`.
+    pub oauth: OAuth,
+}
+
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OAuth {
+    pub client_id: String,
+    pub client_secret: String,
+}
+
+impl OAuth {
+    pub fn is_set(&self) -> bool {
+        !self.client_id.trim().is_empty() && !self.client_secret.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OAuth")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &(!self.client_secret.is_empty()).then_some("<hidden>"),
+            )
+            .finish()
+    }
+}
+
+/// Keys for what herald stores encrypted.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Security {
+    /// 32 bytes as 64 hex characters (`openssl rand -hex 32`): encrypts stored Hub tokens.
+    pub key: String,
+}
+
+impl std::fmt::Debug for Security {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Security")
+            .field("key", &(!self.key.is_empty()).then_some("<hidden>"))
+            .finish()
+    }
 }
 
 impl Default for Hub {
@@ -70,6 +113,7 @@ impl Default for Hub {
             enrich_timeout_ms: 5000,
             manage_webhook: None,
             reconcile_interval_ms: 300_000,
+            oauth: OAuth::default(),
         }
     }
 }
@@ -86,6 +130,7 @@ impl std::fmt::Debug for Hub {
             .field("enrich_timeout_ms", &self.enrich_timeout_ms)
             .field("manage_webhook", &self.manage_webhook)
             .field("reconcile_interval_ms", &self.reconcile_interval_ms)
+            .field("oauth", &self.oauth)
             .finish()
     }
 }

@@ -1,5 +1,6 @@
 //! SQLite storage: events, subscriptions and the delivery outbox.
 
+pub mod accounts;
 pub mod activity;
 pub mod deliveries;
 pub mod direct;
@@ -9,6 +10,7 @@ pub mod events;
 pub mod lookup;
 pub mod notices;
 mod raw;
+pub mod sealed;
 pub mod seen;
 pub mod subscriptions;
 pub mod templates;

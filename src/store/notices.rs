@@ -8,7 +8,7 @@ use crate::render::notice::Notice;
 use sqlx::SqlitePool;
 
 /// Channels one notice goes to, at most.
-pub const CHANNELS_MAX: i64 = 2000;
+pub const CHANNELS_MAX: usize = 2000;
 
 /// Queues `notice` for `channels`; returns the stored event's id.
 pub async fn post(pool: &SqlitePool, notice: &Notice, channels: &[String]) -> anyhow::Result<i64> {
@@ -22,17 +22,6 @@ pub async fn post(pool: &SqlitePool, notice: &Notice, channels: &[String]) -> an
     }
     tx.commit().await?;
     Ok(id)
-}
-
-/// The channels of the subscriptions that are not paused, at most [`CHANNELS_MAX`].
-pub async fn subscribed_channels(pool: &SqlitePool) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar(
-        "SELECT DISTINCT channel FROM subscriptions WHERE paused_reason IS NULL
-         ORDER BY channel LIMIT ?",
-    )
-    .bind(CHANNELS_MAX)
-    .fetch_all(pool)
-    .await
 }
 
 /// The repos `channel` got most messages about from `endpoint`'s events since `since`:

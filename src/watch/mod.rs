@@ -1,20 +1,25 @@
-//! Keeping the Hub sending what the subscriptions follow: herald creates the operator's
-//! Hub webhook and keeps its watched list equal to what the subscriptions name, shortly
-//! after every change (a burst of changes is one call), at start, and every
-//! `hub.reconcile_interval_ms` to undo what happened on the Hub (deleted, edited,
-//! disabled). See docs/hub.md.
+//! Keeping the Hub sending what the subscriptions follow: herald creates a Hub webhook for
+//! the operator (and one under each workspace's connected account) and keeps its watched
+//! list equal to what the subscriptions it serves name, shortly after every change (a
+//! burst of changes is one call), at start, and every `hub.reconcile_interval_ms` to undo
+//! what happened on the Hub (deleted, edited, disabled). See docs/hub.md.
 
+mod account;
 mod notices;
 mod reconcile;
+mod say;
 pub mod wanted;
 
 pub use reconcile::explain;
+pub use say::{state_line, subscribe_note};
 
-use crate::config::Settings;
+use crate::config::{OAuth, Settings};
 use crate::hub::api::HubApi;
-use crate::route::Target;
-use crate::store::{lookup, now_ms, webhooks};
+use crate::route::Subscription;
+use crate::store::sealed::Sealer;
+use crate::store::{accounts, lookup, now_ms, subscriptions, webhooks};
 use sqlx::SqlitePool;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -28,6 +33,8 @@ const SETTLE: Duration = Duration::from_millis(300);
 const SETTLE_MAX: Duration = Duration::from_secs(2);
 /// Polls between two counts of the webhook's triggers (a count reads a day of events).
 const COUNT_EVERY: u64 = 20;
+/// How often the connected accounts are looked at, to start or stop their watchers.
+const ACCOUNTS_EVERY: Duration = Duration::from_secs(2);
 /// The rolling window the Hub counts a webhook's triggers over.
 pub const QUOTA_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// Triggers the Hub allows one webhook in that window.
@@ -36,58 +43,180 @@ pub const QUOTA: i64 = 1000;
 /// The owner of the operator's webhook, and the endpoint it posts to.
 pub const OPERATOR: &str = "operator";
 
-pub struct Watcher {
-    pool: SqlitePool,
-    /// With the token of the account that owns the webhook.
-    api: HubApi,
-    owner: String,
-    url: String,
-    secret: String,
-    interval: Duration,
-    /// This process, among several on one database.
-    holder: String,
-    kinds: wanted::Kinds,
-    metrics: Arc<crate::metrics::Metrics>,
+/// What every watcher of this process shares.
+#[derive(Clone)]
+pub struct Base {
+    pub pool: SqlitePool,
+    /// With the operator's token, if any.
+    pub api: HubApi,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Wakes the delivery worker for a notice.
-    wake: Arc<Notify>,
+    pub wake: Arc<Notify>,
+    pub sealer: Option<Arc<Sealer>>,
+    pub public_url: String,
+    pub oauth: OAuth,
+    pub interval: Duration,
+    /// The operator's webhook secret.
+    pub secret: String,
+    pub manage_operator: bool,
+    /// This process, among several on one database.
+    pub holder: String,
 }
 
-impl Watcher {
-    /// The operator's watcher, when `hub.manage_webhook` is on.
-    pub fn operator(
+impl Base {
+    pub fn new(
         settings: &Settings,
         pool: SqlitePool,
         api: &HubApi,
         metrics: Arc<crate::metrics::Metrics>,
         wake: Arc<Notify>,
-    ) -> Option<Watcher> {
-        let hub = &settings.hub;
-        if !settings.manages_webhook() || !api.has_token() {
-            if hub.manage_webhook.is_none() && api.has_token() {
-                tracing::warn!(public_url = %settings.server.public_url, "herald does not manage a Hub webhook: server.public_url is not an address the Hub can reach (set it, or hub.manage_webhook = true)");
-            }
-            return None;
+        sealer: Option<Arc<Sealer>>,
+    ) -> Base {
+        let manage_operator = settings.manages_webhook() && api.has_token();
+        if !manage_operator && settings.hub.manage_webhook.is_none() && api.has_token() {
+            tracing::warn!(public_url = %settings.server.public_url, "herald does not manage a Hub webhook: server.public_url is not an address the Hub can reach (set it, or hub.manage_webhook = true)");
         }
         let mut holder = [0u8; 8];
         getrandom::getrandom(&mut holder).expect("the system's random source");
-        Some(Watcher {
+        Base {
             pool,
             api: api.clone(),
-            owner: OPERATOR.into(),
-            url: format!(
-                "{}/webhooks/hf",
-                settings.server.public_url.trim_end_matches('/')
-            ),
-            secret: hub.current_secret(),
-            interval: Duration::from_millis(hub.reconcile_interval_ms),
-            holder: hex::encode(holder),
-            kinds: Default::default(),
             metrics,
             wake,
-        })
+            sealer,
+            public_url: settings.server.public_url.trim_end_matches('/').to_string(),
+            oauth: settings.hub.oauth.clone(),
+            interval: Duration::from_millis(settings.hub.reconcile_interval_ms),
+            secret: settings.hub.current_secret(),
+            manage_operator,
+            holder: hex::encode(holder),
+        }
+    }
+}
+
+/// Whose webhook: the operator's serves its own subscriptions and those of workspaces not
+/// connected to an account; a connected workspace's serves that workspace's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Serves {
+    Operator,
+    Workspace(String),
+}
+
+impl Serves {
+    /// Its row in `hub_webhooks`, and the endpoint its events are stored under.
+    pub fn owner(&self) -> &str {
+        match self {
+            Serves::Operator => OPERATOR,
+            Serves::Workspace(ws) => ws,
+        }
     }
 
-    /// Reconciles at start, after changes and every interval, until `stop`.
+    pub async fn subscriptions(&self, pool: &SqlitePool) -> anyhow::Result<Vec<Subscription>> {
+        match self {
+            Serves::Workspace(ws) => subscriptions::list_for(pool, Some(ws)).await,
+            Serves::Operator => {
+                let own: HashSet<String> = accounts::connected(pool)
+                    .await?
+                    .into_iter()
+                    .filter(|(_, revoked)| !revoked)
+                    .map(|(ws, _)| ws)
+                    .collect();
+                let all = subscriptions::list(pool).await?;
+                Ok(all
+                    .into_iter()
+                    .filter(|s| s.workspace.as_ref().is_none_or(|w| !own.contains(w)))
+                    .collect())
+            }
+        }
+    }
+}
+
+/// What a reconcile calls the Hub with.
+pub(crate) struct Access {
+    pub api: HubApi,
+    pub url: String,
+    pub secret: String,
+}
+
+pub struct Watcher {
+    base: Base,
+    serves: Serves,
+    owner: String,
+    kinds: wanted::Kinds,
+}
+
+/// Runs the operator's watcher (when herald manages its webhook) and one for each
+/// connected account, started and stopped as accounts come and go, until `stop`.
+pub async fn run(base: Base, mut stop: watch::Receiver<bool>) {
+    if base.manage_operator {
+        tokio::spawn(Watcher::new(base.clone(), Serves::Operator).run(stop.clone()));
+    }
+    if base.sealer.is_none() {
+        // No account can be opened without the key (and none can be connected).
+        return;
+    }
+    let mut running: HashMap<String, watch::Sender<bool>> = HashMap::new();
+    loop {
+        let wanted: HashSet<String> = match accounts::connected(&base.pool).await {
+            Ok(c) => c
+                .into_iter()
+                .filter(|(_, r)| !r)
+                .map(|(ws, _)| ws)
+                .collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "connected accounts not read");
+                HashSet::new()
+            }
+        };
+        running.retain(|ws, tx| {
+            let keep = wanted.contains(ws);
+            if !keep {
+                let _ = tx.send(true);
+            }
+            keep
+        });
+        for ws in wanted {
+            if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(ws) {
+                let (tx, rx) = watch::channel(false);
+                let w = Watcher::new(base.clone(), Serves::Workspace(slot.key().clone()));
+                tokio::spawn(w.run(rx));
+                slot.insert(tx);
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(ACCOUNTS_EVERY) => {}
+            _ = stop.changed() => break,
+        }
+    }
+    for tx in running.values() {
+        let _ = tx.send(true);
+    }
+}
+
+/// What, when it changes, may change a webhook: the subscriptions, and which workspaces
+/// have accounts of their own.
+async fn version(pool: &SqlitePool) -> sqlx::Result<(i64, i64, i64)> {
+    let subs = lookup::version(pool).await?;
+    let (n, at): (i64, i64) = sqlx::query_as(
+        "SELECT COUNT(*), COALESCE(SUM(connected_at + (revoked IS NOT NULL)), 0) FROM hub_accounts",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok((subs, n, at))
+}
+
+impl Watcher {
+    pub fn new(base: Base, serves: Serves) -> Watcher {
+        Watcher {
+            owner: serves.owner().to_string(),
+            base,
+            serves,
+            kinds: Default::default(),
+        }
+    }
+
+    /// Reconciles at start, after changes and every interval, until `stop` (or, for a
+    /// workspace, until its account is gone or stops working).
     pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
         let mut seen = None;
         let (mut changed, mut first): (Option<Instant>, Option<Instant>) = (None, None);
@@ -98,10 +227,13 @@ impl Watcher {
                 _ = tokio::time::sleep(POLL) => {}
                 _ = stop.changed() => return,
             }
+            if *stop.borrow() {
+                return;
+            }
             if tick % COUNT_EVERY == 0 {
                 self.count_triggers().await;
             }
-            let version = match lookup::version(&self.pool).await {
+            let version = match version(&self.base.pool).await {
                 Ok(v) => v,
                 Err(e) => {
                     tracing::warn!(error = %e, "subscriptions' version not read");
@@ -121,16 +253,28 @@ impl Watcher {
                 continue;
             }
             (changed, first) = (None, None);
-            match self.reconcile(full, version).await {
+            let access = match self.access().await {
+                Ok(Some(a)) => a,
+                // The account is gone or stopped working: nothing more to do here.
+                Ok(None) => return,
+                Err(e) => {
+                    tracing::warn!(owner = %self.owner, error = %e, "the webhook's account could not be read");
+                    next_full = Instant::now() + backoff.min(self.base.interval);
+                    backoff = (backoff * 2).min(Duration::from_secs(300));
+                    continue;
+                }
+            };
+            match self.reconcile(&access, full, version.0).await {
                 Ok(()) => {
                     backoff = Duration::from_secs(1);
                     if full {
-                        next_full = Instant::now() + self.interval;
+                        next_full = Instant::now() + self.base.interval;
                     }
                 }
                 Err(_) => {
+                    self.check_account(&access).await;
                     // Tried again with backoff; a change meanwhile is tried at once.
-                    next_full = Instant::now() + backoff.min(self.interval);
+                    next_full = Instant::now() + backoff.min(self.base.interval);
                     backoff = (backoff * 2).min(Duration::from_secs(300));
                 }
             }
@@ -140,56 +284,9 @@ impl Watcher {
     /// What the Hub counts against this webhook's daily quota, for `/metrics`.
     async fn count_triggers(&self) {
         let since = now_ms() - QUOTA_WINDOW_MS;
-        if let Ok((n, _)) = webhooks::triggers(&self.pool, &self.owner, since, 0).await {
-            self.metrics.hub_webhook_triggers(&self.owner, n);
+        if let Ok((n, _)) = webhooks::triggers(&self.base.pool, &self.owner, since, 0).await {
+            self.base.metrics.hub_webhook_triggers(&self.owner, n);
             self.check_quota(n).await;
         }
     }
-}
-
-/// What a subscribe reply says about the Hub webhook herald manages: that it will watch
-/// the target, or why it cannot, and whether the last attempt to change it failed.
-pub async fn subscribe_note(pool: &SqlitePool, target: &Target, operator: bool) -> String {
-    let mut note = match target {
-        Target::All => "The Hub cannot watch all of its repos, so herald's Hub webhook does not ask for everything: this subscription hears what it watches for the others.".to_string(),
-        t => format!("herald's Hub webhook will watch {t} in a few seconds."),
-    };
-    let last = webhooks::get(pool, OPERATOR).await.ok().flatten();
-    if let Some(hook) = last.filter(|h| !h.ok && h.reconciled_at.is_some()) {
-        note.push_str(match operator {
-            true => " Its last update failed, and herald keeps trying: ",
-            false => " Its last update failed; herald keeps trying, and its operator can see why.",
-        });
-        if operator {
-            note.push_str(hook.outcome.as_deref().unwrap_or_default());
-            note.push_str(" (herald hub status)");
-        }
-    }
-    note
-}
-
-/// One line on the operator's Hub webhook for `list`. The operator sees its triggers; a
-/// workspace only whether it works (the count is every tenant's activity).
-pub async fn state_line(pool: &SqlitePool, operator: bool) -> String {
-    let Ok(Some(hook)) = webhooks::get(pool, OPERATOR).await else {
-        return "herald's Hub webhook: not created yet".into();
-    };
-    let state = match (hook.hub_id.is_some(), hook.disabled, hook.ok) {
-        (false, _, _) => "not created yet",
-        (true, true, _) => "DISABLED on the Hub",
-        (true, false, true) => "in sync",
-        (true, false, false) => "its last update FAILED, herald keeps trying",
-    };
-    if !operator {
-        return format!("herald's Hub webhook: {state}");
-    }
-    let since = now_ms() - QUOTA_WINDOW_MS;
-    let triggers = webhooks::triggers(pool, OPERATOR, since, 0)
-        .await
-        .map(|(n, _)| n)
-        .unwrap_or_default();
-    format!(
-        "herald's Hub webhook: {state}, watching {} items, {triggers} of {QUOTA} events in the last 24 h (herald hub status)",
-        hook.watched().len()
-    )
 }

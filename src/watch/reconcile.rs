@@ -2,64 +2,84 @@
 //! Hub meanwhile (deleted, edited, disabled), and record what was done or what went wrong.
 
 use super::wanted::{self, Plan};
-use super::Watcher;
+use super::{Access, Watcher};
 use crate::hub::api::webhooks::{self, Wanted, Webhook};
 use crate::hub::api::ApiError;
-use crate::store::{now_ms, subscriptions, webhooks as stored};
+use crate::store::{now_ms, webhooks as stored};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// Longest one reconcile may take, every call to the Hub included.
 const DEADLINE: Duration = Duration::from_secs(30);
 
-/// Why a reconcile did not finish, in words for `herald hub status` and the log.
-pub fn explain(e: &ApiError) -> String {
-    match e {
-        ApiError::Status { status: 401, .. } => {
+/// Why a reconcile did not finish, in words for `herald hub status` and the log;
+/// `operator`: the token is `hub.token` (else a connected account's).
+pub fn explain(e: &ApiError, operator: bool) -> String {
+    match (e, operator) {
+        (ApiError::Status { status: 401, .. }, true) => {
             "the Hub refused hub.token (401): is it still valid?".into()
         }
-        ApiError::Status { status: 403, .. } => {
+        (ApiError::Status { status: 401, .. }, false) => {
+            "the Hub refused the connected account's token (401): run connect again".into()
+        }
+        (ApiError::Status { status: 403, .. }, true) => {
             "hub.token may not manage webhooks (403): give it the \"webhooks\" permission (a fine-grained token with webhooks write access)".into()
         }
-        e => e.to_string(),
+        (ApiError::Status { status: 403, .. }, false) => {
+            "the connected account may not manage webhooks (403): run connect again and allow \"webhooks\"".into()
+        }
+        (e, _) => e.to_string(),
     }
 }
 
 impl Watcher {
     /// Reconciles now. `full`: ask the Hub even when nothing changed here (drift).
     /// `Err` means try again soon.
-    pub(super) async fn reconcile(&mut self, full: bool, version: i64) -> Result<(), String> {
-        let done = self.reconcile_held(full, version).await;
+    pub(super) async fn reconcile(
+        &mut self,
+        access: &Access,
+        full: bool,
+        version: i64,
+    ) -> Result<(), String> {
+        let done = self.reconcile_held(access, full, version).await;
         // Held only while reconciling: a process that stops lets another take over at once.
-        let _ = stored::release(&self.pool, &self.owner, &self.holder).await;
+        let _ = stored::release(&self.base.pool, &self.owner, &self.base.holder).await;
         done
     }
 
-    async fn reconcile_held(&mut self, full: bool, version: i64) -> Result<(), String> {
+    async fn reconcile_held(
+        &mut self,
+        access: &Access,
+        full: bool,
+        version: i64,
+    ) -> Result<(), String> {
+        let pool = self.base.pool.clone();
         let now = now_ms();
         let until = now + DEADLINE.as_millis() as i64 * 2;
-        let held = stored::hold(&self.pool, &self.owner, &self.holder, now, until)
+        let held = stored::hold(&pool, &self.owner, &self.base.holder, now, until)
             .await
             .map_err(|e| e.to_string())?;
         if !held {
             // Another process reconciles it; it sees the same subscriptions.
             return Ok(());
         }
-        let row = stored::get(&self.pool, &self.owner)
+        let row = stored::get(&pool, &self.owner)
             .await
             .map_err(|e| e.to_string())?
             .ok_or("the webhook's row is gone")?;
         let before = row.watched();
         let deadline = Instant::now() + DEADLINE;
-        let subs = subscriptions::list(&self.pool)
+        let subs = self
+            .serves
+            .subscriptions(&pool)
             .await
             .map_err(|e| e.to_string())?;
-        let plan = wanted::plan(&subs, &before, &mut self.kinds, &self.api, deadline).await;
+        let plan = wanted::plan(&subs, &before, &mut self.kinds, &access.api, deadline).await;
         let want = Wanted {
-            url: self.url.clone(),
+            url: access.url.clone(),
             domains: vec!["discussion".into(), "repo".into()],
             watched: plan.watched.clone(),
-            secret: self.secret.clone(),
+            secret: access.secret.clone(),
         };
         let same = |w: &[webhooks::Watched]| {
             let key = |l: &[webhooks::Watched]| {
@@ -73,7 +93,8 @@ impl Watcher {
         let result = if !full && unchanged && row.url == want.url {
             Ok((None, "in sync".to_string()))
         } else {
-            self.apply(row.hub_id.as_deref(), &want, deadline).await
+            self.apply(access, row.hub_id.as_deref(), &want, deadline)
+                .await
         };
         let (hook, outcome, ok) = match &result {
             Ok((hook, said)) => (hook.as_ref(), said.clone(), plan.unsure.is_none()),
@@ -86,7 +107,7 @@ impl Watcher {
             outcome: &outcome,
             ok,
         };
-        stored::record(&self.pool, &self.owner, &done, now_ms())
+        stored::record(&pool, &self.owner, &done, now_ms())
             .await
             .map_err(|e| e.to_string())?;
         self.log(&plan, &outcome, ok);
@@ -100,11 +121,13 @@ impl Watcher {
     /// Finds, creates, updates and enables the webhook as needed; says what it did.
     async fn apply(
         &self,
+        access: &Access,
         id: Option<&str>,
         want: &Wanted,
         deadline: Instant,
     ) -> Result<(Option<Webhook>, String), String> {
-        let api = &self.api;
+        let api = &access.api;
+        let explain = |e: &ApiError| explain(e, self.serves == super::Serves::Operator);
         let mut did = Vec::new();
         let found = match id {
             Some(id) => match webhooks::get(api, id, deadline).await {
@@ -182,13 +205,13 @@ impl Watcher {
     }
 
     async fn remember_id(&self, id: &str) -> Result<(), String> {
-        stored::set_id(&self.pool, &self.owner, Some(id))
+        stored::set_id(&self.base.pool, &self.owner, Some(id))
             .await
             .map_err(|e| e.to_string())
     }
 
     async fn forget_id(&self) -> Result<(), String> {
-        stored::set_id(&self.pool, &self.owner, None)
+        stored::set_id(&self.base.pool, &self.owner, None)
             .await
             .map_err(|e| e.to_string())
     }

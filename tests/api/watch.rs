@@ -306,7 +306,11 @@ async fn without_a_token_herald_manages_no_webhook_and_says_so() {
         s.hub.token = HUB_TOKEN.into();
     })
     .await;
-    assert!(app.settings.server.public_url.starts_with("http://127.0.0.1"));
+    assert!(app
+        .settings
+        .server
+        .public_url
+        .starts_with("http://127.0.0.1"));
     app.subscribe("acme/model", "console:ops", &[]).await;
     tokio::time::sleep(Duration::from_millis(600)).await;
     assert!(hub.hooks().is_empty() && hub.requests().is_empty());

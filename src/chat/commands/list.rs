@@ -84,8 +84,8 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool, page: usize) -> O
             text.push_str(&format!("; next: list {all}page {}", page + 1));
         }
     }
-    if chat.settings.manages_webhook() {
-        let state = watch::state_line(pool, actor.workspace.is_none()).await;
+    let managed = chat.settings.manages_webhook();
+    if let Some(state) = watch::state_line(pool, actor.workspace.as_deref(), managed).await {
         text.push_str(&format!("\n{}", plain(actor, &state)));
     }
     Ok(Reply::Text(text))

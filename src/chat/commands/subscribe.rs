@@ -88,9 +88,15 @@ pub async fn run(
             plain(actor, scope.as_str())
         ));
     }
-    if chat.settings.manages_webhook() {
-        let note = watch::subscribe_note(&chat.store.pool, &sub.target, actor.workspace.is_none());
-        text.push_str(&format!("\n{}", plain(actor, &note.await)));
+    let managed = chat.settings.manages_webhook();
+    let note = watch::subscribe_note(
+        &chat.store.pool,
+        &sub.target,
+        actor.workspace.as_deref(),
+        managed,
+    );
+    if let Some(note) = note.await {
+        text.push_str(&format!("\n{}", plain(actor, &note)));
     }
     if let Some(ws) = &actor.workspace {
         let has_endpoint = endpoints::for_workspace(&chat.store.pool, ws)

@@ -77,7 +77,13 @@ struct Shared {
 pub struct HubApi {
     shared: Arc<Shared>,
     token: Option<Arc<str>>,
+    /// A workspace's own account: its own rate limit and turns, so that it can neither
+    /// spend nor wait for the operator's.
+    own: Option<Arc<(Pause, Semaphore)>>,
 }
+
+/// Calls one connected account may have in flight.
+const ACCOUNT_IN_FLIGHT: usize = 2;
 
 impl HubApi {
     pub fn new(base: &str, token: &str, metrics: Arc<Metrics>) -> anyhow::Result<HubApi> {
@@ -105,7 +111,20 @@ impl HubApi {
                 metrics,
             }),
             token: Some(token.trim()).filter(|t| !t.is_empty()).map(Arc::from),
+            own: None,
         })
+    }
+
+    /// The same API with a workspace's own token (and its own rate limit).
+    pub fn with_token(&self, token: &str) -> HubApi {
+        HubApi {
+            shared: self.shared.clone(),
+            token: Some(Arc::from(token.trim())),
+            own: Some(Arc::new((
+                Pause::default(),
+                Semaphore::new(ACCOUNT_IN_FLIGHT),
+            ))),
+        }
     }
 
     pub fn has_token(&self) -> bool {
@@ -118,6 +137,7 @@ impl HubApi {
         HubApi {
             shared: self.shared.clone(),
             token: None,
+            own: None,
         }
     }
 
@@ -130,6 +150,62 @@ impl HubApi {
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().push("api").extend(segments);
         }
+        url
+    }
+
+    /// POSTs a form to `{base}/{segments…}` (outside `/api`: the OAuth token endpoint)
+    /// with the app's credentials as Basic auth, never a token; reads its JSON answer.
+    pub async fn post_form<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        form: &[(&str, &str)],
+        app: (&str, &str),
+        deadline: Instant,
+    ) -> Result<T, ApiError> {
+        let mut url = self.shared.base.clone();
+        url.set_query(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        let req = self
+            .shared
+            .http
+            .post(url)
+            .basic_auth(app.0, Some(app.1))
+            .form(form)
+            .timeout(left.min(CALL_MAX));
+        let resp = match req.send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => return Err(ApiError::Timeout),
+            Err(_) => return Err(ApiError::Unreachable),
+        };
+        let status = resp.status().as_u16();
+        self.count(&status.to_string());
+        if !resp.status().is_success() {
+            return Err(ApiError::Status { status, code: None });
+        }
+        let mut resp = resp;
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|_| ApiError::Unreachable)? {
+            if body.len() + chunk.len() > JSON_CAP {
+                return Err(ApiError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::Unreadable(format!("not the JSON expected ({})", json_mistake(&e)))
+        })
+    }
+
+    /// The site's address for `segments` (the OAuth pages), with `query`.
+    pub fn site_url(&self, segments: &[&str], query: &[(&str, &str)]) -> Url {
+        let mut url = self.shared.base.clone();
+        url.set_fragment(None);
+        if let Ok(mut path) = url.path_segments_mut() {
+            path.pop_if_empty().extend(segments);
+        }
+        url.query_pairs_mut().clear().extend_pairs(query);
         url
     }
 
@@ -156,9 +232,10 @@ impl HubApi {
         if !self.is_ours(&url) {
             return Err(ApiError::Unreadable("a link to another site".into()));
         }
-        let (pause, turns) = match self.token {
-            Some(_) => (&self.shared.pause.0, &self.shared.turns.0),
-            None => (&self.shared.pause.1, &self.shared.turns.1),
+        let (pause, turns) = match (&self.own, &self.token) {
+            (Some(own), _) => (&own.0, &own.1),
+            (None, Some(_)) => (&self.shared.pause.0, &self.shared.turns.0),
+            (None, None) => (&self.shared.pause.1, &self.shared.turns.1),
         };
         if let Some(left) = pause.left() {
             self.count("paused");

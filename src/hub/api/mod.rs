@@ -8,6 +8,7 @@ pub mod compare;
 pub mod discussions;
 pub mod facts;
 pub mod files;
+pub mod oauth;
 pub mod ratelimit;
 pub mod users;
 pub mod webhooks;
