@@ -128,7 +128,7 @@ mod tests {
         // RFC 7636, appendix B.
         assert_eq!(
             challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
-            "E9Melhoa2OwvFgEMTJguCHaoeK1t8URWbuGJSstw-cM"
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert_ne!(random_token(), random_token());
         assert_eq!(random_token().len(), 43);
