@@ -7,7 +7,7 @@ use crate::deliver::{console::Console, discord::Discord, slack::Slack, Senders};
 use crate::http::{self, AppState};
 use crate::hub::api::HubApi;
 use crate::render::Renderer;
-use crate::store::{accounts, sealed::Sealer};
+use crate::store::{accounts, sealed};
 use crate::store::{now_ms, subscriptions, Store};
 use crate::watch as hub_watch;
 use anyhow::Context;
@@ -80,10 +80,7 @@ impl Application {
         let senders = Arc::new(senders(settings, &http));
         let hub_api = HubApi::new(&settings.hub.api_base, &settings.hub.token, metrics.clone())?;
         let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), &hub_api);
-        let sealer = match settings.security.key.trim() {
-            "" => None,
-            key => Some(Arc::new(Sealer::new(key)?)),
-        };
+        let sealer = sealed::from_key(&settings.security.key)?;
         if sealer.is_none() && accounts::any(&store.pool).await? {
             anyhow::bail!("security.key is missing, and the database holds Hub accounts sealed with it: set security.key (HERALD_SECURITY__KEY) to the key they were stored with");
         }
@@ -121,6 +118,8 @@ impl Application {
             wake: wake.clone(),
             http,
             senders,
+            hub: hub_api.clone(),
+            sealer: sealer.clone(),
         };
         let state = AppState {
             store: store.clone(),

@@ -39,6 +39,10 @@ pub enum Command {
     },
     /// Posts a message rendered from a real sample payload to this channel.
     Test,
+    /// Links the workspace to a Hugging Face account ("Sign in with Hugging Face").
+    Connect,
+    /// Unlinks it: herald deletes its webhook under that account and forgets the token.
+    Disconnect,
     Help,
 }
 
@@ -68,6 +72,8 @@ unsubscribe <id or target>               stop one
 list [all] [page N]                      this channel's subscriptions, or the whole workspace's
 template show|edit|preview|reset <scope> [subscription id]   change how messages look
 setup [rotate]                           this workspace's own Hub webhook (admins)
+connect                                  sign in with Hugging Face: herald manages this workspace's Hub webhook (admins)
+disconnect                               unlink that account and delete its webhook (admins)
 test                                     post a sample message here
 help                                     this text";
 
@@ -150,6 +156,8 @@ pub fn parse(text: &str) -> Result<Command, String> {
             _ => usage("setup takes nothing, or rotate"),
         },
         "test" => Ok(Command::Test),
+        "connect" => Ok(Command::Connect),
+        "disconnect" => Ok(Command::Disconnect),
         other => usage(&format!("unknown command \"{other}\"")),
     }
 }

@@ -3,7 +3,7 @@
 
 pub mod audit;
 pub mod command;
-mod commands;
+pub(crate) mod commands;
 pub mod discord;
 pub mod slack;
 
@@ -132,6 +132,10 @@ pub struct Chat {
     pub http: reqwest::Client,
     /// The platforms' senders, which also say whose a channel is.
     pub senders: Arc<crate::deliver::Senders>,
+    /// The Hub's API (with the operator's token): sign-ins, and webhooks to delete.
+    pub hub: crate::hub::api::HubApi,
+    /// Seals connected accounts' tokens; `None` without `security.key`.
+    pub sealer: Option<Arc<crate::store::sealed::Sealer>>,
 }
 
 impl Chat {
@@ -164,6 +168,8 @@ impl Chat {
             } => commands::template::save(self, actor, &scope, subscription, &body).await,
             Command::Setup { rotate } => commands::setup::run(self, actor, rotate).await,
             Command::Test => commands::test::run(self, actor).await,
+            Command::Connect => commands::connect::connect(self, actor).await,
+            Command::Disconnect => commands::connect::disconnect(self, actor).await,
         }
     }
 

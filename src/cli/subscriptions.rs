@@ -17,6 +17,12 @@ async fn chat(settings: &Settings) -> anyhow::Result<Chat> {
         wake: Default::default(),
         senders: Arc::new(senders(settings, &http)),
         http,
+        hub: crate::hub::api::HubApi::new(
+            &settings.hub.api_base,
+            &settings.hub.token,
+            Default::default(),
+        )?,
+        sealer: crate::store::sealed::from_key(&settings.security.key)?,
     })
 }
 

@@ -5,6 +5,7 @@ pub use budget::{BodyBudget, PARSED};
 mod chat;
 mod error;
 mod health;
+mod oauth;
 pub mod refusal;
 pub mod serve;
 mod webhook;
@@ -70,6 +71,7 @@ pub fn router(state: AppState, body_limit: usize, timeout: Duration) -> Router {
             "/slack/interactions",
             post(chat::slack_interactions).fallback(no),
         )
+        .route("/oauth/hf/callback", get(oauth::callback).fallback(no))
         .route("/healthz", get(health::healthz).fallback(no))
         .route("/readyz", get(health::readyz).fallback(no))
         .route("/metrics", get(health::metrics).fallback(no))

@@ -7,6 +7,14 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, CHACHA20_POLY1305, NONCE_L
 
 pub struct Sealer(LessSafeKey);
 
+/// The sealer of `security.key`, if one is set.
+pub fn from_key(key: &str) -> anyhow::Result<Option<std::sync::Arc<Sealer>>> {
+    match key.trim() {
+        "" => Ok(None),
+        key => Ok(Some(std::sync::Arc::new(Sealer::new(key)?))),
+    }
+}
+
 impl Sealer {
     /// From 64 hex characters (what `openssl rand -hex 32` prints).
     pub fn new(key_hex: &str) -> anyhow::Result<Sealer> {

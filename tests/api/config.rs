@@ -40,8 +40,8 @@ fn every_text_setting_keeps_its_digits_from_the_environment() {
         &mut keys,
     );
     assert!(keys.len() >= 10, "{keys:?}");
-    // An address, checked as one at start.
-    keys.retain(|k| k != "hub.api_base");
+    // An address and a key, checked as such at start.
+    keys.retain(|k| k != "hub.api_base" && k != "security.key");
     let vars: Vec<(String, String)> = keys
         .iter()
         .map(|k| {
@@ -218,4 +218,23 @@ fn a_lease_shorter_than_the_wait_for_the_hub_and_the_send_is_refused() {
         ],
     )
     .unwrap();
+}
+
+#[test]
+fn a_security_key_that_is_not_32_bytes_of_hex_is_refused_with_how_to_make_one() {
+    let err = format!(
+        "{:#}",
+        load(FILE, &[("HERALD_SECURITY__KEY", "not-a-key")]).expect_err("refused")
+    );
+    assert!(err.contains("openssl rand -hex 32"), "{err}");
+    let key = "ab".repeat(32);
+    assert!(load(FILE, &[("HERALD_SECURITY__KEY", &key)]).is_ok());
+    let err = format!(
+        "{:#}",
+        load(FILE, &[("HERALD_HUB__MANAGE_WEBHOOK", "true")]).expect_err("refused")
+    );
+    assert!(
+        err.contains("hub.manage_webhook is on but hub.token is empty"),
+        "{err}"
+    );
 }

@@ -548,6 +548,8 @@ async fn register_commands_puts_the_herald_command_with_manage_server_by_default
             "template",
             "setup",
             "test",
+            "connect",
+            "disconnect",
             "help"
         ]
     );

@@ -8,11 +8,18 @@ use crate::helpers::fixture_json;
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::sync::Mutex;
+
+/// Whose the operator's token is (the whoami-v2 fixture's user).
+pub const OPERATOR_USER: &str = "hub.js";
 
 #[derive(Default)]
 pub struct Hooks {
+    /// Every account's webhooks; each names its `owner` (the account's username).
     pub list: Mutex<Vec<Value>>,
+    /// Tokens other than the operator's (`hub.token`), and whose they are.
+    pub tokens: Mutex<HashMap<String, String>>,
     /// Answer 403 to every call (a token without the webhooks permission).
     pub forbidden: Mutex<bool>,
     /// `/enable` is refused (a webhook the Hub suspended for its failures).
@@ -59,6 +66,15 @@ fn checked(body: &Value) -> Result<(), String> {
 }
 
 impl Hooks {
+    /// The account a `Bearer` header is of.
+    pub fn user(&self, auth: Option<&str>) -> Option<String> {
+        let token = auth?.strip_prefix("Bearer ")?;
+        if token == HUB_TOKEN {
+            return Some(OPERATOR_USER.into());
+        }
+        self.tokens.lock().unwrap().get(token).cloned()
+    }
+
     pub fn answer(
         &self,
         method: &Method,
@@ -66,18 +82,24 @@ impl Hooks {
         auth: Option<&str>,
         body: &[u8],
     ) -> Response {
-        if auth != Some(&format!("Bearer {HUB_TOKEN}")) {
+        let Some(user) = self.user(auth) else {
             let fx = fixture_json("hf-api/error-401-invalid-token-assembled.http.json");
             return refuse(401, fx["body"]["error"].as_str().unwrap());
-        }
+        };
         if *self.forbidden.lock().unwrap() {
             return refuse(403, "You don't have the rights to manage webhooks");
         }
         let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
         let mut list = self.list.lock().unwrap();
-        let at = |id: &str| list.iter().position(|h| h["id"] == id);
+        let at = |id: &str| {
+            list.iter()
+                .position(|h| h["id"] == id && h["owner"] == user)
+        };
         match (method.as_str(), rest) {
-            ("GET", []) => axum::Json(list.clone()).into_response(),
+            ("GET", []) => {
+                let own: Vec<&Value> = list.iter().filter(|h| h["owner"] == user).collect();
+                axum::Json(own).into_response()
+            }
             ("POST", []) => {
                 if let Err(e) = checked(&body) {
                     return refuse(400, &e);
@@ -91,6 +113,7 @@ impl Hooks {
                     "domains": body.get("domains").cloned().unwrap_or(json!(["repo", "discussion"])),
                     "secret": body["secret"],
                     "disabled": false,
+                    "owner": user,
                 });
                 list.push(hook.clone());
                 one(&hook)

@@ -45,6 +45,7 @@ struct HubState {
     limited: Mutex<(usize, u64)>,
     requests: Mutex<Vec<HubRequest>>,
     hooks: crate::fakehooks::Hooks,
+    oauth: crate::fakeoauth::OAuth,
 }
 
 #[derive(Clone)]
@@ -133,10 +134,18 @@ async fn answer(
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
     match segs.as_slice() {
-        ["api", "whoami-v2"] => match auth.as_deref() == Some(&format!("Bearer {HUB_TOKEN}")) {
-            true => ok(axum::Json(fixture_json("hf-api/whoami-v2-hub-ci.json")).into_response()),
-            false => error(401, None, "Invalid credentials in Authorization header"),
+        ["api", "whoami-v2"] => match s.hooks.user(auth.as_deref()) {
+            Some(u) if u == crate::fakehooks::OPERATOR_USER => {
+                ok(axum::Json(fixture_json("hf-api/whoami-v2-hub-ci.json")).into_response())
+            }
+            Some(u) => {
+                let mut me = fixture_json("hf-api/whoami-v2-hub-ci.json");
+                me["name"] = json!(u);
+                ok(axum::Json(me).into_response())
+            }
+            None => error(401, None, "Invalid credentials in Authorization header"),
         },
+        ["oauth", "token"] => s.oauth.token(&headers, &body, &s.hooks),
         ["api", "settings", "webhooks", rest @ ..] => {
             ok(s.hooks.answer(&method, rest, auth.as_deref(), &body))
         }
@@ -366,6 +375,17 @@ impl FakeHub {
     /// `/enable` is refused while `stuck`.
     pub fn stuck_hooks(&self, stuck: bool) {
         *self.state.hooks.stuck.lock().unwrap() = stuck;
+    }
+
+    /// The next sign-in with `code` (and the verifier of `challenge`) grants `token` of
+    /// `user`.
+    pub fn grant(&self, code: &str, challenge: &str, user: &str, token: &str) {
+        self.state.oauth.grant(code, challenge, user, token);
+    }
+
+    /// The account's token stops working (revoked on the Hub).
+    pub fn revoke(&self, token: &str) {
+        self.state.hooks.tokens.lock().unwrap().remove(token);
     }
 
     pub fn org(&self, name: &str) {

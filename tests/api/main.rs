@@ -3,6 +3,7 @@
 mod accuracy;
 mod cli;
 mod config;
+mod connect;
 mod crash;
 mod delivery;
 mod deploy;
@@ -11,6 +12,7 @@ mod doctor;
 mod enrich;
 mod fakehooks;
 mod fakehub;
+mod fakeoauth;
 mod helpers;
 mod hostile;
 mod lanes;

@@ -1,5 +1,6 @@
 //! One file per command; shared checks here.
 
+pub mod connect;
 pub mod list;
 pub mod setup;
 pub mod subscribe;

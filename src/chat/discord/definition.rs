@@ -115,5 +115,13 @@ pub fn command_definition() -> CreateCommand {
             )),
         )
         .add_option(sub("test", "Post a sample message here"))
+        .add_option(sub(
+            "connect",
+            "Sign in with Hugging Face: herald manages this server's Hub webhook",
+        ))
+        .add_option(sub(
+            "disconnect",
+            "Unlink the Hugging Face account and delete its webhook",
+        ))
         .add_option(sub("help", "What herald does and how to use it"))
 }

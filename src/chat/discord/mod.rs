@@ -223,6 +223,8 @@ fn command(data: &Data) -> Result<Command, &'static str> {
             rotate: Opt::flag(o, "rotate"),
         },
         "test" => Command::Test,
+        "connect" => Command::Connect,
+        "disconnect" => Command::Disconnect,
         _ => Command::Help,
     })
 }

@@ -1,0 +1,108 @@
+//! `connect` and `disconnect`: a workspace links a Hugging Face account, under which herald
+//! then manages the workspace's own Hub webhook (its private repos included), or unlinks it.
+
+use crate::chat::{internal, Actor, Chat, Outcome, Reply};
+use crate::hub::api::{oauth, webhooks, ApiError};
+use crate::render::escape::link;
+use crate::store::{accounts, now_ms, webhooks as stored};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How long a sign-in link works.
+pub const SIGN_IN_FOR: Duration = Duration::from_secs(600);
+
+/// Where the Hub sends the browser back to.
+pub fn redirect_uri(chat: &Chat) -> String {
+    let base = chat.settings.server.public_url.trim_end_matches('/');
+    format!("{base}/oauth/hf/callback")
+}
+
+pub async fn connect(chat: &Chat, actor: &Actor) -> Outcome {
+    chat.may_change(actor)?;
+    let Some(ws) = &actor.workspace else {
+        return Err("The operator's webhook uses hub.token from the config; connect is for Discord servers and Slack workspaces.".into());
+    };
+    let oauth = &chat.settings.hub.oauth;
+    let Some(sealer) = chat.sealer.as_ref().filter(|_| oauth.is_set()) else {
+        return Err("Connecting a Hugging Face account is not set up on this herald: its operator needs [hub.oauth] client_id and client_secret, and security.key (docs/hub.md).".into());
+    };
+    let pool = &chat.store.pool;
+    let (state, verifier) = (oauth::random_token(), oauth::random_token());
+    let channel = actor.channel.as_ref().map(|c| c.to_string());
+    let now = now_ms();
+    let until = now + SIGN_IN_FOR.as_millis() as i64;
+    let who = (ws.as_str(), actor.user.as_str(), channel.as_deref());
+    accounts::begin(pool, sealer, &state, &verifier, who, until, now)
+        .await
+        .map_err(internal)?;
+    let url = oauth::authorize_url(
+        &chat.hub,
+        &oauth.client_id,
+        &redirect_uri(chat),
+        &state,
+        &verifier,
+    );
+    let mut text = format!(
+        "{}: the link works once, for 10 minutes, and only for you.\n\
+         herald then makes a Hub webhook under that account for this workspace's subscriptions, private repos included, and keeps it in sync. \
+         If you made a webhook for this workspace by hand on huggingface.co, delete it afterwards.",
+        link(actor.platform, url.as_str(), "Sign in with Hugging Face")
+    );
+    if let Ok(Some(a)) = accounts::get(pool, sealer, ws).await {
+        text.push_str(&format!(
+            "\nThis workspace is connected as {} now; signing in again replaces that.",
+            super::plain(actor, &a.username)
+        ));
+    }
+    Ok(Reply::Text(text))
+}
+
+pub async fn disconnect(chat: &Chat, actor: &Actor) -> Outcome {
+    chat.may_change(actor)?;
+    let Some(ws) = &actor.workspace else {
+        return Err("The operator has no connected account; hub.token is in the config.".into());
+    };
+    let pool = &chat.store.pool;
+    let Some(sealer) = &chat.sealer else {
+        return Err("This workspace is not connected to a Hugging Face account.".into());
+    };
+    let Some(account) = accounts::get(pool, sealer, ws).await.map_err(internal)? else {
+        return Err("This workspace is not connected to a Hugging Face account.".into());
+    };
+    // Taken from any watcher first, so that none puts the webhook back meanwhile.
+    let now = now_ms();
+    let held = stored::hold(pool, ws, "disconnect", now, now + 60_000)
+        .await
+        .map_err(internal)?;
+    if !held {
+        return Err(
+            "herald is updating this workspace's Hub webhook right now; try again in a minute."
+                .into(),
+        );
+    }
+    accounts::forget(pool, ws).await.map_err(internal)?;
+    let hook = stored::get(pool, ws).await.map_err(internal)?;
+    let api = chat.hub.with_token(&account.token);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let deleted = match hook.and_then(|h| h.hub_id) {
+        None => "It had no webhook to delete.".to_string(),
+        Some(id) => match webhooks::delete(&api, &id, deadline).await {
+            Ok(()) | Err(ApiError::Status { status: 404, .. }) => {
+                "herald deleted its webhook under that account.".to_string()
+            }
+            Err(e) => format!(
+                "herald could not delete its webhook under that account ({e}): delete it at huggingface.co/settings/webhooks."
+            ),
+        },
+    };
+    sqlx::query("DELETE FROM hub_webhooks WHERE owner = ?")
+        .bind(ws)
+        .execute(pool)
+        .await
+        .map_err(internal)?;
+    Ok(Reply::Text(format!(
+        "Disconnected from Hugging Face ({}). {deleted} herald forgot the account's token. \
+         Public repos this workspace follows reach it through herald's own webhook again.",
+        super::plain(actor, &account.username)
+    )))
+}

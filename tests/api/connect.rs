@@ -1,0 +1,366 @@
+//! `/herald connect`: a workspace signs in with Hugging Face (a fake Hub with the OAuth
+//! token endpoint and the webhook settings API on a real port) and herald manages a Hub
+//! webhook under that account for the workspace's own endpoint; `disconnect` undoes it.
+
+use crate::fakehooks::OPERATOR_USER;
+use crate::fakehub::*;
+use crate::fakeoauth::{CLIENT_ID, CLIENT_SECRET};
+use crate::helpers::*;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::time::Duration;
+
+const PUBLIC: &str = "https://herald.example";
+const KEY: &str = "5d41402abc4b2a76b9719d911017c592ae2f8e5c2a7d0b1f3c6e9a8b7d6c5e4f";
+const ANN_TOKEN: &str = "hf_oauth_ann_secret_token";
+
+async fn connectable(hub: &FakeHub) -> TestApp {
+    let base = hub.base.clone();
+    spawn_app_with(move |s| {
+        s.hub.api_base = base;
+        s.hub.token = HUB_TOKEN.into();
+        s.server.public_url = PUBLIC.into();
+        s.hub.reconcile_interval_ms = 60_000;
+        s.hub.oauth.client_id = CLIENT_ID.into();
+        s.hub.oauth.client_secret = CLIENT_SECRET.into();
+        s.security.key = KEY.into();
+    })
+    .await
+}
+
+/// The sign-in link of a `connect` reply, and its query.
+fn sign_in(reply: &Value) -> (String, HashMap<String, String>) {
+    let text = content(reply);
+    let url = text
+        .split("](")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .unwrap_or_else(|| panic!("no link in {text}"))
+        .to_string();
+    let query = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    (url, query)
+}
+
+async fn callback(app: &TestApp, query: &[(&str, &str)]) -> (u16, String) {
+    let resp = app
+        .client
+        .get(format!("{}/oauth/hf/callback", app.address))
+        .query(query)
+        .send()
+        .await
+        .unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+/// `type:name` watched by `user`'s only webhook, sorted; empty without one.
+fn watched_by(hub: &FakeHub, user: &str) -> Vec<String> {
+    let hooks: Vec<Value> = hub
+        .hooks()
+        .into_iter()
+        .filter(|h| h["owner"] == user)
+        .collect();
+    assert!(hooks.len() <= 1, "one webhook for {user}: {hooks:?}");
+    let mut w: Vec<String> = hooks
+        .first()
+        .and_then(|h| h["watched"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .map(|w| {
+            format!(
+                "{}:{}",
+                w["type"].as_str().unwrap(),
+                w["name"].as_str().unwrap()
+            )
+        })
+        .collect();
+    w.sort();
+    w
+}
+
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+/// Signs the guild in as ann; returns the sign-in's query.
+async fn connect_as_ann(app: &TestApp, hub: &FakeHub) -> HashMap<String, String> {
+    let reply = answer(app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    assert_eq!(
+        reply["data"]["flags"], 64,
+        "only the admin sees the link: {reply}"
+    );
+    let (url, q) = sign_in(&reply);
+    assert!(
+        url.starts_with(&format!("{}/oauth/authorize?", hub.base)),
+        "{url}"
+    );
+    assert_eq!(q["client_id"], CLIENT_ID);
+    assert_eq!(q["redirect_uri"], format!("{PUBLIC}/oauth/hf/callback"));
+    assert_eq!(q["scope"], "openid profile webhooks read-repos");
+    assert_eq!(q["code_challenge_method"], "S256");
+    hub.grant("code-ann", &q["code_challenge"], "ann", ANN_TOKEN);
+    let (status, page) = callback(app, &[("code", "code-ann"), ("state", &q["state"])]).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("connected to Hugging Face as ann"), "{page}");
+    q
+}
+
+#[tokio::test]
+async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    answer(
+        &app,
+        &interaction(MANAGE_GUILD, subscribe("acme/private-model")),
+    )
+    .await;
+    until("on the operator's webhook first", || {
+        watched_by(&hub, OPERATOR_USER) == ["model:acme/private-model"]
+    })
+    .await;
+
+    let q = connect_as_ann(&app, &hub).await;
+    until("ann's webhook watches the guild's repo", || {
+        watched_by(&hub, "ann") == ["model:acme/private-model"]
+    })
+    .await;
+    until("and the operator's no longer does", || {
+        watched_by(&hub, OPERATOR_USER).is_empty()
+    })
+    .await;
+    let hook = hub
+        .hooks()
+        .into_iter()
+        .find(|h| h["owner"] == "ann")
+        .unwrap();
+    let endpoint = hook["url"]
+        .as_str()
+        .unwrap()
+        .strip_prefix(&format!("{PUBLIC}/webhooks/hf/"))
+        .unwrap()
+        .to_string();
+    let secret = hook["secret"].as_str().unwrap().to_string();
+    assert!(
+        hub.requests()
+            .iter()
+            .filter(|r| r.path.starts_with("/api/settings")
+                && r.auth.as_deref() == Some(&format!("Bearer {ANN_TOKEN}")))
+            .count()
+            >= 1
+    );
+
+    // The Hub posts a private repo's push with the secret herald gave it: delivered.
+    let mut push = fixture_json("hf/assembled-v3-repo-content-update.json");
+    push["repo"]["name"] = json!("acme/private-model");
+    push["repo"]["private"] = json!(true);
+    let resp = post_endpoint(&app, &endpoint, &secret, push.to_string().as_bytes()).await;
+    let id = event_id(resp).await;
+    let done = app.settled(id).await;
+    assert_eq!(done.len(), 1, "{done:?}");
+    assert_eq!(done[0].channel, format!("discord:{GUILD_CHANNEL}"));
+
+    // The channel was told, and list says whose webhook it is.
+    let told = app.discord.wait_posts(2).await;
+    assert!(
+        told.iter().any(|p| p
+            .body
+            .to_string()
+            .contains("Connected to Hugging Face as ann")),
+        "{told:?}"
+    );
+    let listed = answer(&app, &interaction(MANAGE_GUILD, command("list"))).await;
+    assert!(
+        content(&listed).contains("Hub webhook of ann's account\\: in sync, watching 1 items"),
+        "{listed}"
+    );
+
+    // The token, its refresh token and the webhook secret are nowhere in the files in clear.
+    let mut stored = Vec::new();
+    for entry in std::fs::read_dir(app.dir.path()).unwrap() {
+        stored.extend(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    for clear in [ANN_TOKEN, "refresh-ann", &secret, CLIENT_SECRET] {
+        assert!(
+            !stored.windows(clear.len()).any(|w| w == clear.as_bytes()),
+            "{clear} stored in clear"
+        );
+    }
+
+    // The same sign-in again: refused, and nothing changes.
+    let (status, page) = callback(&app, &[("code", "code-ann"), ("state", &q["state"])]).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("already used"), "{page}");
+
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("disconnect"))).await;
+    assert!(
+        content(&reply).contains("herald deleted its webhook under that account"),
+        "{reply}"
+    );
+    assert!(watched_by(&hub, "ann").is_empty());
+    until("the operator's webhook watches it again", || {
+        watched_by(&hub, OPERATOR_USER) == ["model:acme/private-model"]
+    })
+    .await;
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("disconnect"))).await;
+    assert!(content(&reply).contains("not connected"), "{reply}");
+}
+
+#[tokio::test]
+async fn forged_replayed_or_expired_sign_ins_store_nothing() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    let accounts = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM hub_accounts")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap()
+    };
+    let (status, page) = callback(&app, &[("code", "x"), ("state", "forged")]).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("unknown or was already used"), "{page}");
+    let (status, _) = callback(&app, &[("code", "x")]).await;
+    assert_eq!(status, 400);
+    let (status, page) =
+        callback(&app, &[("code", "<script>"), ("state", &"s".repeat(5000))]).await;
+    assert_eq!(status, 400);
+    assert!(!page.contains("<script>"));
+
+    // Expired: a link older than 10 minutes.
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    let (_, q) = sign_in(&reply);
+    sqlx::query("UPDATE oauth_states SET expires_at = 0")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    hub.grant("code-late", &q["code_challenge"], "ann", ANN_TOKEN);
+    let (status, page) = callback(&app, &[("code", "code-late"), ("state", &q["state"])]).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("expired"), "{page}");
+
+    // A code whose verifier is not the link's (someone else's sign-in): the Hub refuses.
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    let (_, q) = sign_in(&reply);
+    hub.grant("code-other", "another-challenge", "mallory", "hf_mallory");
+    let (status, page) = callback(&app, &[("code", "code-other"), ("state", &q["state"])]).await;
+    assert_eq!(status, 502, "{page}");
+    assert!(page.contains("did not accept the sign-in"), "{page}");
+    // The user said no on the Hub.
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    let (_, q) = sign_in(&reply);
+    let (status, page) =
+        callback(&app, &[("error", "access_denied"), ("state", &q["state"])]).await;
+    assert_eq!(status, 400);
+    assert!(page.contains("access_denied"), "{page}");
+    assert_eq!(accounts().await, 0);
+
+    // Only admins may connect.
+    let reply = answer(&app, &interaction("0", command("connect"))).await;
+    assert!(content(&reply).starts_with("Only "), "{reply}");
+}
+
+#[tokio::test]
+async fn a_revoked_account_is_said_once_and_not_retried() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    connect_as_ann(&app, &hub).await;
+    until("ann's webhook", || watched_by(&hub, "ann").len() == 1).await;
+
+    hub.revoke(ANN_TOKEN);
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
+    let mut told = None;
+    for _ in 0..400 {
+        told = app
+            .discord
+            .posts()
+            .into_iter()
+            .find(|p| p.body.to_string().contains("lost access"));
+        if told.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(told.is_some(), "{:?}", app.discord.posts());
+    until("the operator's webhook serves the workspace again", || {
+        watched_by(&hub, OPERATOR_USER) == ["model:acme/model", "model:acme/other"]
+    })
+    .await;
+    let with_ann = || {
+        hub.requests()
+            .iter()
+            .filter(|r| r.auth.as_deref() == Some(&format!("Bearer {ANN_TOKEN}")))
+            .count()
+    };
+    let before = with_ann();
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/third"))).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(with_ann(), before, "a revoked token is not tried again");
+    let lost = app
+        .discord
+        .posts()
+        .iter()
+        .filter(|p| p.body.to_string().contains("lost access"))
+        .count();
+    assert_eq!(lost, 1, "said once");
+    let listed = answer(&app, &interaction(MANAGE_GUILD, command("list"))).await;
+    assert!(content(&listed).contains("no longer works"), "{listed}");
+}
+
+#[tokio::test]
+async fn connect_says_what_the_operator_must_set_up_first() {
+    let hub = FakeHub::start().await;
+    let app = spawn_app_with(|s| s.hub.api_base = hub.base.clone()).await;
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    assert!(
+        content(&reply).contains("[hub.oauth] client_id and client_secret"),
+        "{reply}"
+    );
+    let (status, _) = callback(&app, &[("code", "x"), ("state", "y")]).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    connect_as_ann(&app, &hub).await;
+    until("ann's webhook", || watched_by(&hub, "ann").len() == 1).await;
+    sqlx::query("UPDATE hub_accounts SET expires_at = 1")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
+    until("watched with the renewed token", || {
+        watched_by(&hub, "ann") == ["model:acme/model", "model:acme/other"]
+    })
+    .await;
+    let asked = hub.requests();
+    let renewed = asked
+        .iter()
+        .position(|r| r.auth.as_deref() == Some("Bearer hf_oauth_ann_renewed"))
+        .expect("the renewed token is used");
+    assert!(
+        !asked[renewed..]
+            .iter()
+            .any(|r| r.auth.as_deref() == Some(&format!("Bearer {ANN_TOKEN}"))),
+        "the old token is not used after it was renewed"
+    );
+    let expires: i64 = sqlx::query_scalar("SELECT expires_at FROM hub_accounts")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
+    assert!(
+        expires > herald::store::now_ms() + 3_600_000,
+        "the new expiry is kept"
+    );
+}
