@@ -79,11 +79,12 @@ impl Application {
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let senders = Arc::new(senders(settings, &http));
         let hub_api = HubApi::new(&settings.hub.api_base, &settings.hub.token, metrics.clone())?;
-        let enricher = crate::enrich::Enricher::new(settings, store.pool.clone(), &hub_api);
         let sealer = sealed::from_key(&settings.security.key)?;
         if sealer.is_none() && accounts::any(&store.pool).await? {
             anyhow::bail!("security.key is missing, and the database holds Hub accounts sealed with it: set security.key (HERALD_SECURITY__KEY) to the key they were stored with");
         }
+        let enricher =
+            crate::enrich::Enricher::new(settings, store.pool.clone(), &hub_api, sealer.clone());
         let watch = hub_watch::Base::new(
             settings,
             store.pool.clone(),

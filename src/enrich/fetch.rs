@@ -34,11 +34,7 @@ impl Ask<'_> {
     /// Cache keys say whether the token read it: a private repo's commits and
     /// discussions are never served to a read without it.
     pub fn key(&self, what: &str) -> String {
-        let access = if self.api.has_token() {
-            "token"
-        } else {
-            "anonymous"
-        };
+        let access = self.api.access();
         let r = self.repo;
         format!("{access}:{}/{}/{}:{what}", r.kind, r.owner, r.name)
     }

@@ -14,7 +14,8 @@ use crate::hub::api::facts::{Enriched, Facts};
 use crate::hub::api::{Commit, HubApi, Person};
 use crate::hub::Event;
 use crate::route::Origin;
-use crate::store::{enrichment, now_ms};
+use crate::store::sealed::Sealer;
+use crate::store::{accounts, enrichment, now_ms};
 use sqlx::SqlitePool;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -65,6 +66,8 @@ impl Drop for Forget<'_> {
 
 pub struct Enricher {
     api: HubApi,
+    /// Opens connected accounts' tokens, for their workspaces' events.
+    sealer: Option<Arc<Sealer>>,
     caches: Caches,
     timeout: Duration,
     pool: SqlitePool,
@@ -74,13 +77,19 @@ pub struct Enricher {
 
 impl Enricher {
     /// `None` when enrichment is off (`hub.enrich_timeout_ms = 0`).
-    pub fn new(settings: &Settings, pool: SqlitePool, api: &HubApi) -> Option<Arc<Enricher>> {
+    pub fn new(
+        settings: &Settings,
+        pool: SqlitePool,
+        api: &HubApi,
+        sealer: Option<Arc<Sealer>>,
+    ) -> Option<Arc<Enricher>> {
         let hub = &settings.hub;
         if hub.enrich_timeout_ms == 0 {
             return None;
         }
         Some(Arc::new(Enricher {
             api: api.clone(),
+            sealer,
             caches: Caches::default(),
             timeout: Duration::from_millis(hub.enrich_timeout_ms),
             pool,
@@ -125,7 +134,7 @@ impl Enricher {
         let trusted = origin == Origin::Operator.as_str();
         let api = match trusted {
             true => self.api.clone(),
-            false => self.api.anonymous(),
+            false => self.account_api(origin).await,
         };
         let came = fetch::Came {
             trusted,
@@ -178,6 +187,20 @@ impl Enricher {
         }
         // Another process may have stored its facts first: all say the same.
         self.stored(id).await.unwrap_or_else(|| Arc::new(fetched))
+    }
+
+    /// A workspace's events are read with its own connected account's token (what that
+    /// account may see, nothing more), else anonymously.
+    async fn account_api(&self, workspace: &str) -> HubApi {
+        let Some(sealer) = &self.sealer else {
+            return self.api.anonymous();
+        };
+        match accounts::get(&self.pool, sealer, workspace).await {
+            Ok(Some(a)) if a.revoked.is_none() => self
+                .api
+                .with_token(&a.token, &format!("account:{workspace}")),
+            _ => self.api.anonymous(),
+        }
     }
 
     /// The push as if it started where the last push herald saw ended, when pushes in

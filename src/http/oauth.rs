@@ -141,9 +141,12 @@ async fn finish(
     )
     .await
     .map_err(|e| format!("Hugging Face did not accept the sign-in: {e}."))?;
-    let username = oauth::username(&chat.hub.with_token(&granted.access_token), deadline)
-        .await
-        .map_err(|e| format!("Hugging Face did not say who signed in: {e}."))?;
+    let username = oauth::username(
+        &chat.hub.with_token(&granted.access_token, "signing-in"),
+        deadline,
+    )
+    .await
+    .map_err(|e| format!("Hugging Face did not say who signed in: {e}."))?;
     let pool = &chat.store.pool;
     let ws = &pending.workspace;
     let now = now_ms();

@@ -69,7 +69,9 @@ impl Watcher {
             }
         }
         Ok(Some(Access {
-            api: base.api.with_token(&account.token),
+            api: base
+                .api
+                .with_token(&account.token, &format!("account:{ws}")),
             url: format!("{}/webhooks/hf/{}", base.public_url, endpoint.id),
             secret: account.webhook_secret,
         }))

@@ -24,6 +24,7 @@ async fn connectable(hub: &FakeHub) -> TestApp {
         s.hub.oauth.client_id = CLIENT_ID.into();
         s.hub.oauth.client_secret = CLIENT_SECRET.into();
         s.security.key = KEY.into();
+        s.hub.enrich_timeout_ms = 3000;
     })
     .await
 }
@@ -159,17 +160,30 @@ async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
     );
 
     // The Hub posts a private repo's push with the secret herald gave it: delivered.
+    hub.private("acme/private-model");
+    let ids = hub.linear("acme/private-model", 3, 2, "ann");
     let mut push = fixture_json("hf/assembled-v3-repo-content-update.json");
     push["repo"]["name"] = json!("acme/private-model");
     push["repo"]["private"] = json!(true);
+    push["updatedRefs"] = json!([{ "ref": "refs/heads/main", "oldSha": ids[0], "newSha": ids[1] }]);
     let resp = post_endpoint(&app, &endpoint, &secret, push.to_string().as_bytes()).await;
     let id = event_id(resp).await;
     let done = app.settled(id).await;
     assert_eq!(done.len(), 1, "{done:?}");
     assert_eq!(done[0].channel, format!("discord:{GUILD_CHANNEL}"));
 
-    // The channel was told, and list says whose webhook it is.
+    // Read with ann's own token: the commit is named.
     let told = app.discord.wait_posts(2).await;
+    assert!(
+        told.iter().any(|p| p
+            .body
+            .to_string()
+            .contains("1 commit to `main` of **acme/private\\\\-model** by ann")),
+        "{told:?}"
+    );
+    assert!(hub.requests().iter().any(|r| r.path.contains("/commits/")
+        && r.auth.as_deref() == Some(&format!("Bearer {ANN_TOKEN}"))));
+    // The channel was told, and list says whose webhook it is.
     assert!(
         told.iter().any(|p| p
             .body

@@ -82,7 +82,9 @@ pub async fn disconnect(chat: &Chat, actor: &Actor) -> Outcome {
     }
     accounts::forget(pool, ws).await.map_err(internal)?;
     let hook = stored::get(pool, ws).await.map_err(internal)?;
-    let api = chat.hub.with_token(&account.token);
+    let api = chat
+        .hub
+        .with_token(&account.token, &format!("account:{ws}"));
     let deadline = Instant::now() + Duration::from_secs(10);
     let deleted = match hook.and_then(|h| h.hub_id) {
         None => "It had no webhook to delete.".to_string(),

@@ -69,6 +69,8 @@ struct Shared {
     base: Url,
     pause: (Pause, Pause),
     turns: (Semaphore, Semaphore),
+    /// Each connected account's own rate limit and turns, by its label.
+    accounts: std::sync::Mutex<std::collections::HashMap<String, Arc<(Pause, Semaphore)>>>,
     metrics: Arc<Metrics>,
 }
 
@@ -78,9 +80,12 @@ pub struct HubApi {
     shared: Arc<Shared>,
     token: Option<Arc<str>>,
     /// A workspace's own account: its own rate limit and turns, so that it can neither
-    /// spend nor wait for the operator's.
-    own: Option<Arc<(Pause, Semaphore)>>,
+    /// spend nor wait for the operator's; and its label (what caches key its reads by).
+    own: Option<(Arc<(Pause, Semaphore)>, Arc<str>)>,
 }
+
+/// Accounts whose rate limits are remembered; past this the memory starts over.
+const ACCOUNTS_KEPT: usize = 10_000;
 
 /// Calls one connected account may have in flight.
 const ACCOUNT_IN_FLIGHT: usize = 2;
@@ -108,6 +113,7 @@ impl HubApi {
                 base,
                 pause: Default::default(),
                 turns: (Semaphore::new(IN_FLIGHT.0), Semaphore::new(IN_FLIGHT.1)),
+                accounts: Default::default(),
                 metrics,
             }),
             token: Some(token.trim()).filter(|t| !t.is_empty()).map(Arc::from),
@@ -115,15 +121,31 @@ impl HubApi {
         })
     }
 
-    /// The same API with a workspace's own token (and its own rate limit).
-    pub fn with_token(&self, token: &str) -> HubApi {
+    /// The same API with a workspace's own token, its own rate limit and turns (kept
+    /// under `label`, e.g. `account:discord:1`).
+    pub fn with_token(&self, token: &str, label: &str) -> HubApi {
+        let own = {
+            let mut all = self.shared.accounts.lock().expect("not poisoned");
+            if all.len() >= ACCOUNTS_KEPT && !all.contains_key(label) {
+                all.clear();
+            }
+            all.entry(label.to_string())
+                .or_insert_with(|| Arc::new((Pause::default(), Semaphore::new(ACCOUNT_IN_FLIGHT))))
+                .clone()
+        };
         HubApi {
             shared: self.shared.clone(),
             token: Some(Arc::from(token.trim())),
-            own: Some(Arc::new((
-                Pause::default(),
-                Semaphore::new(ACCOUNT_IN_FLIGHT),
-            ))),
+            own: Some((own, Arc::from(label))),
+        }
+    }
+
+    /// Whose reads these are: `token` (the operator's), `anonymous`, or an account's label.
+    pub fn access(&self) -> &str {
+        match (&self.own, &self.token) {
+            (Some((_, label)), _) => label,
+            (None, Some(_)) => "token",
+            (None, None) => "anonymous",
         }
     }
 
@@ -233,7 +255,7 @@ impl HubApi {
             return Err(ApiError::Unreadable("a link to another site".into()));
         }
         let (pause, turns) = match (&self.own, &self.token) {
-            (Some(own), _) => (&own.0, &own.1),
+            (Some((own, _)), _) => (&own.0, &own.1),
             (None, Some(_)) => (&self.shared.pause.0, &self.shared.turns.0),
             (None, None) => (&self.shared.pause.1, &self.shared.turns.1),
         };
