@@ -70,7 +70,7 @@ struct Shared {
     pause: (Pause, Pause),
     turns: (Semaphore, Semaphore),
     /// Each connected account's own rate limit and turns, by its label.
-    accounts: std::sync::Mutex<std::collections::HashMap<String, Arc<(Pause, Semaphore)>>>,
+    accounts: std::sync::Mutex<std::collections::HashMap<String, Limits>>,
     metrics: Arc<Metrics>,
 }
 
@@ -81,8 +81,11 @@ pub struct HubApi {
     token: Option<Arc<str>>,
     /// A workspace's own account: its own rate limit and turns, so that it can neither
     /// spend nor wait for the operator's; and its label (what caches key its reads by).
-    own: Option<(Arc<(Pause, Semaphore)>, Arc<str>)>,
+    own: Option<(Limits, Arc<str>)>,
 }
+
+/// One account's rate limit and turns.
+type Limits = Arc<(Pause, Semaphore)>;
 
 /// Accounts whose rate limits are remembered; past this the memory starts over.
 const ACCOUNTS_KEPT: usize = 10_000;
