@@ -378,3 +378,97 @@ async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
         "the new expiry is kept"
     );
 }
+
+/// Every log line of this thread (a current-thread runtime: the server's tasks too), at
+/// every level and from every crate.
+#[derive(Clone, Default)]
+struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_token_or_secret_reaches_the_log_at_any_level() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    connect_as_ann(&app, &hub).await;
+    until("ann's webhook", || watched_by(&hub, "ann").len() == 1).await;
+    sqlx::query("UPDATE hub_accounts SET expires_at = 1")
+        .execute(&app.store.pool)
+        .await
+        .unwrap();
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
+    until("renewed", || watched_by(&hub, "ann").len() == 2).await;
+    let secret = hub
+        .hooks()
+        .into_iter()
+        .find(|h| h["owner"] == "ann")
+        .unwrap()["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    answer(&app, &interaction(MANAGE_GUILD, command("disconnect"))).await;
+    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    assert!(
+        text.contains("a workspace connected its Hugging Face account"),
+        "the log is captured"
+    );
+    for clear in [
+        ANN_TOKEN,
+        "hf_oauth_ann_renewed",
+        "refresh-ann",
+        &secret,
+        CLIENT_SECRET,
+        HUB_TOKEN,
+        KEY,
+    ] {
+        assert!(!text.contains(clear), "{clear} in the log");
+    }
+}
+
+#[tokio::test]
+async fn two_processes_on_one_database_keep_one_webhook_between_them() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    let second = herald::startup::Application::build(&app.settings)
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let other = tokio::spawn(second.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    for i in 0..5 {
+        app.subscribe(&format!("acme/m{i}"), "console:ops", &[])
+            .await;
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    until("all five watched", || {
+        watched_by(&hub, OPERATOR_USER).len() == 5
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(hub.hooks().len(), 1, "one webhook: {:?}", hub.hooks());
+    let creates = hub
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == "/api/settings/webhooks")
+        .count();
+    assert_eq!(creates, 1);
+    let _ = stop.send(());
+    other.await.unwrap().unwrap();
+}
