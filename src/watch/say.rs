@@ -29,6 +29,17 @@ async fn owner(
     }
 }
 
+/// Whose webhook it is, in words.
+fn whose(account: &Option<(String, Option<String>)>) -> String {
+    match account {
+        Some((name, None)) => format!("the Hub webhook of {name}'s account"),
+        Some((name, Some(_))) => {
+            format!("herald's Hub webhook ({name}'s account no longer works: run connect again)")
+        }
+        None => "herald's Hub webhook".into(),
+    }
+}
+
 /// What a subscribe reply says about the Hub webhook that will hear the target.
 pub async fn subscribe_note(
     pool: &SqlitePool,
@@ -40,17 +51,11 @@ pub async fn subscribe_note(
     if owner == OPERATOR && !operator_managed {
         return None;
     }
-    let whose = match &account {
-        Some((name, None)) => format!("The Hub webhook of {name}'s account"),
-        _ => "herald's Hub webhook".to_string(),
-    };
+    let whose = whose(&account);
     let mut note = match target {
         Target::All => format!("The Hub cannot watch all of its repos, so {whose} does not ask for everything: this subscription hears what it watches for the others."),
-        t => format!("{whose} will watch {t} in a few seconds."),
+        t => format!("{} will watch {t} in a few seconds.", capitalized(&whose)),
     };
-    if let Some((_, Some(_))) = &account {
-        note.push_str(" The Hugging Face account connected here no longer works: run connect again for private repos.");
-    }
     let last = webhooks::get(pool, &owner).await.ok().flatten();
     if let Some(hook) = last.filter(|h| !h.ok && h.reconciled_at.is_some()) {
         let shown = owner != OPERATOR || workspace.is_none();
@@ -78,13 +83,7 @@ pub async fn state_line(
     if owner == OPERATOR && !operator_managed {
         return None;
     }
-    let whose = match &account {
-        Some((name, None)) => format!("Hub webhook of {name}'s account"),
-        Some((name, Some(_))) => {
-            format!("herald's Hub webhook ({name}'s account no longer works: run connect again)")
-        }
-        None => "herald's Hub webhook".into(),
-    };
+    let whose = capitalized(&whose(&account));
     let Ok(Some(hook)) = webhooks::get(pool, &owner).await else {
         return Some(format!("{whose}: not created yet"));
     };
@@ -111,4 +110,15 @@ pub async fn state_line(
         "{whose}: {state}, watching {} items, {triggers} of {QUOTA} events in the last 24 h{more}",
         hook.watched().len()
     ))
+}
+
+/// The first letter upper-case, but never herald's own name.
+fn capitalized(s: &str) -> String {
+    if s.starts_with("herald") {
+        return s.to_string();
+    }
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }

@@ -57,41 +57,6 @@ async fn callback(app: &TestApp, query: &[(&str, &str)]) -> (u16, String) {
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
-/// `type:name` watched by `user`'s only webhook, sorted; empty without one.
-fn watched_by(hub: &FakeHub, user: &str) -> Vec<String> {
-    let hooks: Vec<Value> = hub
-        .hooks()
-        .into_iter()
-        .filter(|h| h["owner"] == user)
-        .collect();
-    assert!(hooks.len() <= 1, "one webhook for {user}: {hooks:?}");
-    let mut w: Vec<String> = hooks
-        .first()
-        .and_then(|h| h["watched"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|w| {
-            format!(
-                "{}:{}",
-                w["type"].as_str().unwrap(),
-                w["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    w.sort();
-    w
-}
-
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("never happened: {what}");
-}
-
 /// Signs the guild in as ann; returns the sign-in's query.
 async fn connect_as_ann(app: &TestApp, hub: &FakeHub) -> HashMap<String, String> {
     let reply = answer(app, &interaction(MANAGE_GUILD, command("connect"))).await;
@@ -125,17 +90,17 @@ async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
     )
     .await;
     until("on the operator's webhook first", || {
-        watched_by(&hub, OPERATOR_USER) == ["model:acme/private-model"]
+        hub.watched_by(OPERATOR_USER) == ["model:acme/private-model"]
     })
     .await;
 
     let q = connect_as_ann(&app, &hub).await;
     until("ann's webhook watches the guild's repo", || {
-        watched_by(&hub, "ann") == ["model:acme/private-model"]
+        hub.watched_by("ann") == ["model:acme/private-model"]
     })
     .await;
     until("and the operator's no longer does", || {
-        watched_by(&hub, OPERATOR_USER).is_empty()
+        hub.watched_by(OPERATOR_USER).is_empty()
     })
     .await;
     let hook = hub
@@ -219,9 +184,9 @@ async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
         content(&reply).contains("herald deleted its webhook under that account"),
         "{reply}"
     );
-    assert!(watched_by(&hub, "ann").is_empty());
+    assert!(hub.watched_by("ann").is_empty());
     until("the operator's webhook watches it again", || {
-        watched_by(&hub, OPERATOR_USER) == ["model:acme/private-model"]
+        hub.watched_by(OPERATOR_USER) == ["model:acme/private-model"]
     })
     .await;
     let reply = answer(&app, &interaction(MANAGE_GUILD, command("disconnect"))).await;
@@ -287,7 +252,7 @@ async fn a_revoked_account_is_said_once_and_not_retried() {
     let app = connectable(&hub).await;
     answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
     connect_as_ann(&app, &hub).await;
-    until("ann's webhook", || watched_by(&hub, "ann").len() == 1).await;
+    until("ann's webhook", || hub.watched_by("ann").len() == 1).await;
 
     hub.revoke(ANN_TOKEN);
     answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
@@ -305,7 +270,7 @@ async fn a_revoked_account_is_said_once_and_not_retried() {
     }
     assert!(told.is_some(), "{:?}", app.discord.posts());
     until("the operator's webhook serves the workspace again", || {
-        watched_by(&hub, OPERATOR_USER) == ["model:acme/model", "model:acme/other"]
+        hub.watched_by(OPERATOR_USER) == ["model:acme/model", "model:acme/other"]
     })
     .await;
     let with_ann = || {
@@ -342,22 +307,28 @@ async fn connect_says_what_the_operator_must_set_up_first() {
     assert_eq!(status, 400);
 }
 
-#[tokio::test]
-async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
-    let hub = FakeHub::start().await;
-    let app = connectable(&hub).await;
-    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
-    connect_as_ann(&app, &hub).await;
-    until("ann's webhook", || watched_by(&hub, "ann").len() == 1).await;
+/// Connects ann, lets her token near its expiry, and waits for a change made with the
+/// renewed one.
+async fn renewed_after_connecting(app: &TestApp, hub: &FakeHub) {
+    answer(app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    connect_as_ann(app, hub).await;
+    until("ann's webhook", || hub.watched_by("ann").len() == 1).await;
     sqlx::query("UPDATE hub_accounts SET expires_at = 1")
         .execute(&app.store.pool)
         .await
         .unwrap();
-    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
+    answer(app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
     until("watched with the renewed token", || {
-        watched_by(&hub, "ann") == ["model:acme/model", "model:acme/other"]
+        hub.watched_by("ann") == ["model:acme/model", "model:acme/other"]
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    renewed_after_connecting(&app, &hub).await;
     let asked = hub.requests();
     let renewed = asked
         .iter()
@@ -379,41 +350,80 @@ async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
     );
 }
 
-/// Every log line of this thread (a current-thread runtime: the server's tasks too), at
-/// every level and from every crate.
-#[derive(Clone, Default)]
-struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// A signed `/herald` interaction posted to a server at `addr`; its JSON answer.
+async fn interact(addr: &str, sub: Value) -> Value {
+    use ed25519_dalek::Signer;
+    let raw = interaction(MANAGE_GUILD, sub).to_string();
+    let ts = now_s().to_string();
+    let sig = hex::encode(
+        discord_key()
+            .sign(format!("{ts}{raw}").as_bytes())
+            .to_bytes(),
+    );
+    reqwest::Client::new()
+        .post(format!("{addr}/discord/interactions"))
+        .header("X-Signature-Ed25519", sig)
+        .header("X-Signature-Timestamp", ts)
+        .header("Content-Type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
 async fn no_token_or_secret_reaches_the_log_at_any_level() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
     let hub = FakeHub::start().await;
-    let app = connectable(&hub).await;
-    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
-    connect_as_ann(&app, &hub).await;
-    until("ann's webhook", || watched_by(&hub, "ann").len() == 1).await;
-    sqlx::query("UPDATE hub_accounts SET expires_at = 1")
-        .execute(&app.store.pool)
+    let discord = FakeApi::start(Kind::Discord).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.db");
+    std::fs::write(
+        dir.path().join("bot.toml"),
+        format!(
+            "[database]\nurl = \"sqlite://{}\"\n[hub]\nsecret = \"s\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    let public_key = hex::encode(discord_key().verifying_key().to_bytes());
+    let env = [
+        ("HERALD_LOG", "trace"),
+        ("HERALD_HUB__API_BASE", hub.base.as_str()),
+        ("HERALD_HUB__TOKEN", HUB_TOKEN),
+        ("HERALD_HUB__OAUTH__CLIENT_ID", CLIENT_ID),
+        ("HERALD_HUB__OAUTH__CLIENT_SECRET", CLIENT_SECRET),
+        ("HERALD_SECURITY__KEY", KEY),
+        ("HERALD_SERVER__PUBLIC_URL", PUBLIC),
+        ("HERALD_DISCORD__TOKEN", "discord-test-token"),
+        ("HERALD_DISCORD__APPLICATION_ID", "1111111111111111111"),
+        ("HERALD_DISCORD__PUBLIC_KEY", public_key.as_str()),
+        ("HERALD_DISCORD__API_BASE", discord.base.as_str()),
+    ];
+    let (child, addr, logs) = serve_env(dir.path(), &[], &env);
+    interact(&addr, subscribe("acme/model")).await;
+    let reply = interact(&addr, command("connect")).await;
+    let (_, q) = sign_in(&reply);
+    hub.grant("code-ann", &q["code_challenge"], "ann", ANN_TOKEN);
+    let page = reqwest::Client::new()
+        .get(format!("{addr}/oauth/hf/callback"))
+        .query(&[("code", "code-ann"), ("state", q["state"].as_str())])
+        .send()
         .await
         .unwrap();
-    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/other"))).await;
-    until("renewed", || watched_by(&hub, "ann").len() == 2).await;
+    assert_eq!(page.status(), 200);
+    until("ann's webhook", || hub.watched_by("ann").len() == 1).await;
+    let store = herald::store::Store::open(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE hub_accounts SET expires_at = 1")
+        .execute(&store.pool)
+        .await
+        .unwrap();
+    interact(&addr, subscribe("acme/other")).await;
+    until("renewed", || hub.watched_by("ann").len() == 2).await;
     let secret = hub
         .hooks()
         .into_iter()
@@ -422,11 +432,12 @@ async fn no_token_or_secret_reaches_the_log_at_any_level() {
         .as_str()
         .unwrap()
         .to_string();
-    answer(&app, &interaction(MANAGE_GUILD, command("disconnect"))).await;
-    let text = String::from_utf8_lossy(&logs.0.lock().unwrap()).to_string();
+    interact(&addr, command("disconnect")).await;
+    terminate(child);
+    let text = drain(&logs).join("\n");
     assert!(
         text.contains("a workspace connected its Hugging Face account"),
-        "the log is captured"
+        "the log is read"
     );
     for clear in [
         ANN_TOKEN,
@@ -458,7 +469,7 @@ async fn two_processes_on_one_database_keep_one_webhook_between_them() {
         tokio::time::sleep(Duration::from_millis(150)).await;
     }
     until("all five watched", || {
-        watched_by(&hub, OPERATOR_USER).len() == 5
+        hub.watched_by(OPERATOR_USER).len() == 5
     })
     .await;
     tokio::time::sleep(Duration::from_millis(1000)).await;

@@ -363,6 +363,31 @@ impl FakeHub {
         self.state.hooks.list.lock().unwrap().clone()
     }
 
+    /// What `user`'s only webhook watches, as `type:name`, sorted; empty without one.
+    pub fn watched_by(&self, user: &str) -> Vec<String> {
+        let hooks: Vec<Value> = self
+            .hooks()
+            .into_iter()
+            .filter(|h| h["owner"] == user)
+            .collect();
+        assert!(hooks.len() <= 1, "one webhook for {user}: {hooks:?}");
+        let mut w: Vec<String> = hooks
+            .first()
+            .and_then(|h| h["watched"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .map(|w| {
+                format!(
+                    "{}:{}",
+                    w["type"].as_str().unwrap(),
+                    w["name"].as_str().unwrap()
+                )
+            })
+            .collect();
+        w.sort();
+        w
+    }
+
     /// Changes the account's webhooks behind herald's back.
     pub fn edit_hooks(&self, f: impl FnOnce(&mut Vec<Value>)) {
         f(&mut self.state.hooks.list.lock().unwrap())

@@ -912,3 +912,14 @@ pub fn modal_submit(scope: &str, text: &str) -> Value {
     body["data"]["components"][0]["components"][0]["value"] = json!(text);
     body
 }
+
+/// Waits (up to 10 s) until `check` holds.
+pub async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    for _ in 0..400 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("never happened: {what}");
+}

@@ -25,38 +25,8 @@ async fn managed(hub: &FakeHub, customize: impl FnOnce(&mut herald::config::Sett
 
 /// The watched list of the account's only webhook, as `type:name`, sorted.
 fn watched(hub: &FakeHub) -> Vec<String> {
-    let hooks = hub.hooks();
-    assert!(
-        hooks.len() <= 1,
-        "one webhook, not {}: {hooks:?}",
-        hooks.len()
-    );
-    let mut w: Vec<String> = hooks
-        .first()
-        .and_then(|h| h["watched"].as_array().cloned())
-        .unwrap_or_default()
-        .iter()
-        .map(|w| {
-            format!(
-                "{}:{}",
-                w["type"].as_str().unwrap(),
-                w["name"].as_str().unwrap()
-            )
-        })
-        .collect();
-    w.sort();
-    w
-}
-
-/// Waits (up to 10 s) until `check` holds.
-async fn until(what: &str, mut check: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("never happened: {what}");
+    assert!(hub.hooks().len() <= 1, "one webhook: {:?}", hub.hooks());
+    hub.watched_by(crate::fakehooks::OPERATOR_USER)
 }
 
 fn changes(hub: &FakeHub) -> usize {
