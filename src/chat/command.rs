@@ -39,8 +39,11 @@ pub enum Command {
     },
     /// Posts a message rendered from a real sample payload to this channel.
     Test,
-    /// Links the workspace to a Hugging Face account ("Sign in with Hugging Face").
-    Connect,
+    /// Links the workspace to a Hugging Face account: without a code, the sign-in link;
+    /// with the code the sign-in page showed, the account is connected.
+    Connect {
+        code: Option<String>,
+    },
     /// Unlinks it: herald deletes its webhook under that account and forgets the token.
     Disconnect,
     Help,
@@ -72,7 +75,7 @@ unsubscribe <id or target>               stop one
 list [all] [page N]                      this channel's subscriptions, or the whole workspace's
 template show|edit|preview|reset <scope> [subscription id]   change how messages look
 setup [rotate]                           this workspace's own Hub webhook (admins)
-connect                                  sign in with Hugging Face: herald manages this workspace's Hub webhook (admins)
+connect [CODE]                           sign in with Hugging Face, then confirm with the page's code: herald manages this workspace's Hub webhook (admins)
 disconnect                               unlink that account and delete its webhook (admins)
 test                                     post a sample message here
 help                                     this text";
@@ -156,7 +159,13 @@ pub fn parse(text: &str) -> Result<Command, String> {
             _ => usage("setup takes nothing, or rotate"),
         },
         "test" => Ok(Command::Test),
-        "connect" => Ok(Command::Connect),
+        "connect" => match rest {
+            [] => Ok(Command::Connect { code: None }),
+            [code] => Ok(Command::Connect {
+                code: Some(code.to_string()),
+            }),
+            _ => usage("connect takes nothing, or the code the sign-in page showed"),
+        },
         "disconnect" => Ok(Command::Disconnect),
         other => usage(&format!("unknown command \"{other}\"")),
     }

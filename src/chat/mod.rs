@@ -168,7 +168,10 @@ impl Chat {
             } => commands::template::save(self, actor, &scope, subscription, &body).await,
             Command::Setup { rotate } => commands::setup::run(self, actor, rotate).await,
             Command::Test => commands::test::run(self, actor).await,
-            Command::Connect => commands::connect::connect(self, actor).await,
+            Command::Connect { code: None } => commands::connect::connect(self, actor).await,
+            Command::Connect { code: Some(code) } => {
+                commands::connect::confirm(self, actor, &code).await
+            }
             Command::Disconnect => commands::connect::disconnect(self, actor).await,
         }
     }

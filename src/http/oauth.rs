@@ -1,14 +1,14 @@
 //! `GET /oauth/hf/callback`: where "Sign in with Hugging Face" returns. The `state` must be
-//! one herald gave out, unused and under 10 minutes old; the code is exchanged (PKCE), the
-//! account stored sealed, and a small page says what was connected or exactly what went
+//! one herald gave out, unused and under 10 minutes old; the code is exchanged (PKCE), and
+//! the page shows a code the person who asked types in chat to connect the account (so a
+//! sign-in link clicked by someone else connects nothing), or says exactly what went
 //! wrong. Nothing is stored for a forged, replayed or expired state.
 
 use super::AppState;
-use crate::chat::commands::connect::redirect_uri;
+use crate::chat::commands::connect::{redirect_uri, SIGN_IN_FOR};
 use crate::chat::Chat;
 use crate::hub::api::oauth;
-use crate::render::notice::Notice;
-use crate::store::{accounts, endpoints, notices, now_ms};
+use crate::store::{accounts, now_ms};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -106,24 +106,39 @@ pub async fn callback(
     let Some(code) = get("code").filter(|c| !c.is_empty()) else {
         return refused("Hugging Face sent no code. Run /herald connect to try again.");
     };
-    match finish(chat, sealer, &pending, code).await {
-        Ok(username) => page(
-            StatusCode::OK,
-            "Connected",
-            &format!("This workspace is connected to Hugging Face as {username}. herald makes a Hub webhook under that account for its subscriptions within seconds. You can close this page."),
+    match accept(chat, sealer, &pending, code).await {
+        Ok((username, confirm)) => {
+            let (place, typed) = match pending.workspace.split_once(':') {
+                Some(("slack", _)) => ("Slack", format!("/herald connect {confirm}")),
+                _ => ("Discord", format!("/herald connect code:{confirm}")),
+            };
+            page(
+                StatusCode::OK,
+                "One more step",
+                &format!(
+                    "Signed in on Hugging Face as {username}. To connect this account, the person who asked types {typed} in {place} ({workspace}) within 10 minutes. \
+                     If you did not ask for this there, close this page: nothing is connected.",
+                    workspace = pending.workspace
+                ),
+            )
+        }
+        Err(why) => page(
+            StatusCode::BAD_GATEWAY,
+            "Not connected",
+            &format!("{why} Run /herald connect to try again."),
         ),
-        Err(why) => page(StatusCode::BAD_GATEWAY, "Not connected", &format!("{why} Run /herald connect to try again.")),
     }
 }
 
-/// Exchanges the code, learns who signed in, gives the workspace's endpoint a secret only
-/// herald and the Hub know, stores the account, and tells the channel it was asked in.
-async fn finish(
+/// Exchanges the code and learns who signed in; the account waits, sealed, for the
+/// person who asked to confirm it in chat with the code returned (a link someone else
+/// clicked connects nothing).
+async fn accept(
     chat: &Chat,
     sealer: &crate::store::sealed::Sealer,
     pending: &accounts::Pending,
     code: &str,
-) -> Result<String, String> {
+) -> Result<(String, String), String> {
     let oauth_app = &chat.settings.hub.oauth;
     let app = oauth::App {
         client_id: &oauth_app.client_id,
@@ -147,61 +162,21 @@ async fn finish(
     )
     .await
     .map_err(|e| format!("Hugging Face did not say who signed in: {e}."))?;
-    let pool = &chat.store.pool;
-    let ws = &pending.workspace;
-    let now = now_ms();
-    let failed = |e: sqlx::Error| {
-        tracing::error!(error = %e, "a connected account could not be stored");
-        "herald could not store the account.".to_string()
-    };
-    // The webhook's secret is herald's to give: the endpoint gets a new one (an old one
-    // keeps working for the rotation grace, for a webhook made by hand).
-    let secret = match endpoints::for_workspace(pool, ws).await.map_err(failed)? {
-        Some(_) => {
-            let until = now + chat.rotation_grace().as_millis() as i64;
-            endpoints::rotate(pool, ws, until)
-                .await
-                .map_err(failed)?
-                .map(|(_, s)| s)
-        }
-        None => Some(
-            endpoints::create(pool, ws, &pending.user, now)
-                .await
-                .map_err(failed)?
-                .1,
-        ),
-    }
-    .ok_or("herald could not make the workspace's endpoint.")?;
-    let connected = accounts::Connected {
-        workspace: ws,
+    let confirm = oauth::confirmation_code();
+    let accepted = accounts::Accepted {
+        pending,
         username: &username,
-        tokens: accounts::Tokens {
-            access: &granted.access_token,
-            refresh: granted.refresh_token.as_deref(),
-            expires_at: granted
-                .expires_in
-                .map(|s| now + s.clamp(0, 10 * 365 * 86400) * 1000),
-        },
-        webhook_secret: &secret,
-        by: &pending.user,
+        access: &granted.access_token,
+        refresh: granted.refresh_token.as_deref(),
+        expires_in: granted.expires_in,
     };
-    accounts::put(pool, sealer, &connected, now)
+    let now = now_ms();
+    let until = now + SIGN_IN_FOR.as_millis() as i64;
+    accounts::accepted(&chat.store.pool, sealer, &confirm, &accepted, until, now)
         .await
-        .map_err(failed)?;
-    tracing::info!(workspace = %ws, %username, "a workspace connected its Hugging Face account");
-    if let Some(channel) = &pending.channel {
-        let notice = Notice::new(
-            "account",
-            format!("Connected to Hugging Face as {username}"),
-            vec!["herald now manages a Hub webhook under that account for this workspace's subscriptions, private repos included.".into()],
-            "https://huggingface.co/settings/webhooks",
-        );
-        if notices::post(pool, &notice, std::slice::from_ref(channel))
-            .await
-            .is_ok()
-        {
-            chat.wake.notify_one();
-        }
-    }
-    Ok(username)
+        .map_err(|e| {
+            tracing::error!(error = %e, "an accepted sign-in could not be stored");
+            "herald could not store the sign-in.".to_string()
+        })?;
+    Ok((username, confirm))
 }

@@ -254,3 +254,126 @@ pub async fn take(
     })
     .transpose()
 }
+
+/// Wrong confirmation codes one user may type before their sign-ins are dropped.
+const MISSES_MAX: i64 = 5;
+
+/// A sign-in the Hub accepted, to be confirmed in chat.
+pub struct Accepted<'a> {
+    pub pending: &'a Pending,
+    pub username: &'a str,
+    pub access: &'a str,
+    pub refresh: Option<&'a str>,
+    pub expires_in: Option<i64>,
+}
+
+/// Stores an accepted sign-in under `code` until `expires_at`.
+pub async fn accepted(
+    pool: &SqlitePool,
+    sealer: &Sealer,
+    code: &str,
+    a: &Accepted<'_>,
+    expires_at: i64,
+    now: i64,
+) -> sqlx::Result<()> {
+    let hash = state_hash(code);
+    let mut tx = pool.begin().await?;
+    sqlx::query("DELETE FROM oauth_confirmations WHERE expires_at < ?")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM oauth_confirmations WHERE code_hash IN (SELECT code_hash FROM oauth_confirmations
+         WHERE workspace = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+    )
+    .bind(&a.pending.workspace)
+    .bind(PENDING_MAX - 1)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO oauth_confirmations (code_hash, workspace, user, channel, username, token,
+             refresh, expires_in, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(&hash)
+    .bind(&a.pending.workspace)
+    .bind(&a.pending.user)
+    .bind(&a.pending.channel)
+    .bind(a.username)
+    .bind(sealer.seal(a.access.as_bytes(), &format!("{hash}/token")))
+    .bind(
+        a.refresh
+            .map(|r| sealer.seal(r.as_bytes(), &format!("{hash}/refresh"))),
+    )
+    .bind(a.expires_in)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+/// A confirmed sign-in, opened.
+pub struct Confirmed {
+    pub channel: Option<String>,
+    pub username: String,
+    pub access: String,
+    pub refresh: Option<String>,
+    pub expires_in: Option<i64>,
+}
+
+/// Takes the sign-in `code` confirms, if it is this user's of this workspace and not
+/// expired; a wrong code counts against the user, whose sign-ins go after
+/// [`MISSES_MAX`] of them.
+pub async fn confirm(
+    pool: &SqlitePool,
+    sealer: &Sealer,
+    who: (&str, &str),
+    code: &str,
+    now: i64,
+) -> anyhow::Result<Option<Confirmed>> {
+    let hash = state_hash(code.trim());
+    type Row = (
+        Option<String>,
+        String,
+        Vec<u8>,
+        Option<Vec<u8>>,
+        Option<i64>,
+    );
+    let row: Option<Row> = sqlx::query_as(
+        "DELETE FROM oauth_confirmations WHERE code_hash = ? AND workspace = ? AND user = ?
+             AND expires_at >= ?
+         RETURNING channel, username, token, refresh, expires_in",
+    )
+    .bind(&hash)
+    .bind(who.0)
+    .bind(who.1)
+    .bind(now)
+    .fetch_optional(pool)
+    .await?;
+    let Some((channel, username, token, refresh, expires_in)) = row else {
+        sqlx::query(
+            "UPDATE oauth_confirmations SET misses = misses + 1 WHERE workspace = ? AND user = ?",
+        )
+        .bind(who.0)
+        .bind(who.1)
+        .execute(pool)
+        .await?;
+        sqlx::query(
+            "DELETE FROM oauth_confirmations WHERE workspace = ? AND user = ? AND misses >= ?",
+        )
+        .bind(who.0)
+        .bind(who.1)
+        .bind(MISSES_MAX)
+        .execute(pool)
+        .await?;
+        return Ok(None);
+    };
+    Ok(Some(Confirmed {
+        channel,
+        username,
+        access: sealer.open(&token, &format!("{hash}/token"))?,
+        refresh: refresh
+            .map(|r| sealer.open(&r, &format!("{hash}/refresh")))
+            .transpose()?,
+        expires_in,
+    }))
+}

@@ -76,8 +76,26 @@ async fn connect_as_ann(app: &TestApp, hub: &FakeHub) -> HashMap<String, String>
     hub.grant("code-ann", &q["code_challenge"], "ann", ANN_TOKEN);
     let (status, page) = callback(app, &[("code", "code-ann"), ("state", &q["state"])]).await;
     assert_eq!(status, 200, "{page}");
-    assert!(page.contains("connected to Hugging Face as ann"), "{page}");
+    assert!(page.contains("Signed in on Hugging Face as ann"), "{page}");
+    let code = confirmation(&page);
+    let reply = answer(app, &interaction(MANAGE_GUILD, connect_with(&code))).await;
+    assert!(
+        content(&reply).contains("Connected to Hugging Face as ann"),
+        "{reply}"
+    );
     q
+}
+
+/// The code a sign-in page asks to type in chat.
+fn confirmation(page: &str) -> String {
+    page.split("/herald connect code:")
+        .nth(1)
+        .map(|r| r.chars().take(9).collect())
+        .unwrap_or_else(|| panic!("no code in {page}"))
+}
+
+fn connect_with(code: &str) -> Value {
+    json!({ "type": 1, "name": "connect", "options": [{ "type": 3, "name": "code", "value": code }] })
 }
 
 #[tokio::test]
@@ -414,6 +432,8 @@ async fn no_token_or_secret_reaches_the_log_at_any_level() {
         .await
         .unwrap();
     assert_eq!(page.status(), 200);
+    let code = confirmation(&page.text().await.unwrap());
+    interact(&addr, connect_with(&code)).await;
     until("ann's webhook", || hub.watched_by("ann").len() == 1).await;
     let store = herald::store::Store::open(&format!("sqlite://{}", db.display()))
         .await
@@ -482,4 +502,58 @@ async fn two_processes_on_one_database_keep_one_webhook_between_them() {
     assert_eq!(creates, 1);
     let _ = stop.send(());
     other.await.unwrap().unwrap();
+}
+
+#[tokio::test]
+async fn a_sign_in_link_clicked_by_someone_else_connects_nothing() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    // The admin sends their link to a victim, who signs in on the Hub.
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    let (_, q) = sign_in(&reply);
+    hub.grant(
+        "code-victim",
+        &q["code_challenge"],
+        "victim",
+        "hf_victim_token",
+    );
+    let (status, page) = callback(&app, &[("code", "code-victim"), ("state", &q["state"])]).await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("If you did not ask for this there, close this page: nothing is connected"),
+        "{page}"
+    );
+    let accounts = || async {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM hub_accounts")
+            .fetch_one(&app.store.pool)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        accounts().await,
+        0,
+        "nothing connected before the code is typed"
+    );
+    // Guessing the code does not work, and five wrong guesses drop the sign-in.
+    for guess in [
+        "AAAA-AAAA",
+        "BBBB-BBBB",
+        "CCCC-CCCC",
+        "DDDD-DDDD",
+        "EEEE-EEEE",
+    ] {
+        let r = answer(&app, &interaction(MANAGE_GUILD, connect_with(guess))).await;
+        assert!(content(&r).contains("not one of your sign-ins"), "{r}");
+    }
+    let r = answer(
+        &app,
+        &interaction(MANAGE_GUILD, connect_with(&confirmation(&page))),
+    )
+    .await;
+    assert!(
+        content(&r).contains("not one of your sign-ins"),
+        "dropped after 5 misses: {r}"
+    );
+    assert_eq!(accounts().await, 0);
+    assert!(hub.watched_by("victim").is_empty());
 }

@@ -4,7 +4,8 @@
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::hub::api::{oauth, webhooks, ApiError};
 use crate::render::escape::link;
-use crate::store::{accounts, now_ms, webhooks as stored};
+use crate::render::notice::Notice;
+use crate::store::{accounts, endpoints, notices, now_ms, webhooks as stored};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -43,7 +44,7 @@ pub async fn connect(chat: &Chat, actor: &Actor) -> Outcome {
         &verifier,
     );
     let mut text = format!(
-        "{}: the link works once, for 10 minutes, and only for you.\n\
+        "{}: the link works once, for 10 minutes. The page then shows a code: type it here with connect to finish.\n\
          herald then makes a Hub webhook under that account for this workspace's subscriptions, private repos included, and keeps it in sync. \
          If you made a webhook for this workspace by hand on huggingface.co, delete it afterwards.",
         link(actor.platform, url.as_str(), "Sign in with Hugging Face")
@@ -55,6 +56,78 @@ pub async fn connect(chat: &Chat, actor: &Actor) -> Outcome {
         ));
     }
     Ok(Reply::Text(text))
+}
+
+/// `connect CODE`: the sign-in this user began here, accepted by the Hub, becomes the
+/// workspace's account. The endpoint gets a secret only herald and the Hub know.
+pub async fn confirm(chat: &Chat, actor: &Actor, code: &str) -> Outcome {
+    chat.may_change(actor)?;
+    let Some(ws) = &actor.workspace else {
+        return Err("connect is for Discord servers and Slack workspaces.".into());
+    };
+    let Some(sealer) = &chat.sealer else {
+        return Err("Connecting a Hugging Face account is not set up on this herald.".into());
+    };
+    let pool = &chat.store.pool;
+    let now = now_ms();
+    let who = (ws.as_str(), actor.user.as_str());
+    let typed = oauth::typed_code(code);
+    let Some(c) = accounts::confirm(pool, sealer, who, &typed, now)
+        .await
+        .map_err(internal)?
+    else {
+        return Err("That code is not one of your sign-ins here, or it expired (10 minutes). Run connect for a new link; after 5 wrong codes your sign-ins are dropped.".into());
+    };
+    // The webhook's secret is herald's to give: the endpoint gets a new one (an old one
+    // keeps working for the rotation grace, for a webhook made by hand).
+    let secret = match endpoints::for_workspace(pool, ws).await.map_err(internal)? {
+        Some(_) => {
+            let until = now + chat.rotation_grace().as_millis() as i64;
+            endpoints::rotate(pool, ws, until)
+                .await
+                .map_err(internal)?
+                .map(|(_, s)| s)
+        }
+        None => Some(
+            endpoints::create(pool, ws, &actor.user, now)
+                .await
+                .map_err(internal)?
+                .1,
+        ),
+    }
+    .ok_or_else(|| internal("the endpoint vanished"))?;
+    let connected = accounts::Connected {
+        workspace: ws,
+        username: &c.username,
+        tokens: accounts::Tokens {
+            access: &c.access,
+            refresh: c.refresh.as_deref(),
+            expires_at: c
+                .expires_in
+                .map(|s| now + s.clamp(0, 10 * 365 * 86400) * 1000),
+        },
+        webhook_secret: &secret,
+        by: &actor.user,
+    };
+    accounts::put(pool, sealer, &connected, now)
+        .await
+        .map_err(internal)?;
+    tracing::info!(workspace = %ws, username = %c.username, "a workspace connected its Hugging Face account");
+    if let Some(channel) = c.channel {
+        let notice = Notice::new(
+            "account",
+            format!("Connected to Hugging Face as {}", c.username),
+            vec!["herald now manages a Hub webhook under that account for this workspace's subscriptions, private repos included.".into()],
+            "https://huggingface.co/settings/webhooks",
+        );
+        if notices::post(pool, &notice, &[channel]).await.is_ok() {
+            chat.wake.notify_one();
+        }
+    }
+    Ok(Reply::Text(format!(
+        "Connected to Hugging Face as {}. herald makes a Hub webhook under that account for this workspace's subscriptions within seconds (list shows it).",
+        super::plain(actor, &c.username)
+    )))
 }
 
 pub async fn disconnect(chat: &Chat, actor: &Actor) -> Outcome {

@@ -115,10 +115,17 @@ pub fn command_definition() -> CreateCommand {
             )),
         )
         .add_option(sub("test", "Post a sample message here"))
-        .add_option(sub(
-            "connect",
-            "Sign in with Hugging Face: herald manages this server's Hub webhook",
-        ))
+        .add_option(
+            sub(
+                "connect",
+                "Sign in with Hugging Face: herald manages this server's Hub webhook",
+            )
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::String,
+                "code",
+                "The code the sign-in page showed",
+            )),
+        )
         .add_option(sub(
             "disconnect",
             "Unlink the Hugging Face account and delete its webhook",

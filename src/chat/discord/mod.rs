@@ -223,7 +223,9 @@ fn command(data: &Data) -> Result<Command, &'static str> {
             rotate: Opt::flag(o, "rotate"),
         },
         "test" => Command::Test,
-        "connect" => Command::Connect,
+        "connect" => Command::Connect {
+            code: Opt::text(o, "code"),
+        },
         "disconnect" => Command::Disconnect,
         _ => Command::Help,
     })

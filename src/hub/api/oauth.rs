@@ -20,6 +20,33 @@ pub fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(b)
 }
 
+/// A code a person reads on one screen and types on another: 8 letters and digits that
+/// cannot be confused (40 bits), as `ABCD-EFGH`.
+pub fn confirmation_code() -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 8];
+    getrandom::getrandom(&mut b).expect("the system's random source");
+    let c: String = b
+        .iter()
+        .map(|x| ALPHABET[(*x % 32) as usize] as char)
+        .collect();
+    format!("{}-{}", &c[..4], &c[4..])
+}
+
+/// A confirmation code as typed: case, spaces and dashes do not matter.
+pub fn typed_code(s: &str) -> String {
+    let c: String = s
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .take(8)
+        .collect();
+    match c.len() {
+        8 => format!("{}-{}", &c[..4], &c[4..]),
+        _ => c,
+    }
+}
+
 /// The PKCE challenge for a verifier (S256).
 pub fn challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
@@ -131,6 +158,8 @@ mod tests {
             "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
         assert_ne!(random_token(), random_token());
+        let code = confirmation_code();
+        assert_eq!(typed_code(&code.to_lowercase().replace('-', " ")), code);
         assert_eq!(random_token().len(), 43);
     }
 }
