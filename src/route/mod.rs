@@ -36,8 +36,9 @@ impl Origin {
             (Origin::Workspace(_), None) => false,
             (Origin::Operator, None) => true,
             // Public only when the payload says so: an event that does not say reaches
-            // the operator's subscriptions only.
-            (Origin::Operator, Some(_)) => event.repo.private == Some(false),
+            // the operator's subscriptions only. A workspace with an account of its own
+            // hears of its repos from that account's webhook (once, not twice).
+            (Origin::Operator, Some(_)) => event.repo.private == Some(false) && !sub.own_account,
         }
     }
 }

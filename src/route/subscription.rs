@@ -106,6 +106,8 @@ pub struct Subscription {
     pub threads: Threads,
     /// Why deliveries stopped, after repeated permanent failures.
     pub paused: Option<String>,
+    /// Its workspace connected a Hub account: its events come from that account's webhook.
+    pub own_account: bool,
 }
 
 impl Subscription {

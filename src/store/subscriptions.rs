@@ -44,6 +44,7 @@ pub(super) struct Row {
     created_by: String,
     threads: String,
     paused_reason: Option<String>,
+    own_account: bool,
 }
 
 impl Row {
@@ -66,12 +67,15 @@ impl Row {
             created_by: self.created_by,
             threads: Threads::parse(&self.threads).with_context(|| bad("threads mode"))?,
             paused: self.paused_reason,
+            own_account: self.own_account,
         })
     }
 }
 
 pub(super) const COLUMNS: &str =
-    "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason";
+    "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason,
+     EXISTS (SELECT 1 FROM hub_accounts a WHERE a.workspace = subscriptions.workspace
+             AND a.revoked IS NULL) AS own_account";
 
 /// The `target_kind` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]

@@ -4,6 +4,12 @@
 use crate::hub::api::webhooks::{Watched, Webhook};
 use sqlx::SqlitePool;
 
+/// How a webhook's secret is remembered: SHA-256, hex.
+pub fn secret_hash(secret: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(secret.as_bytes()))
+}
+
 /// One managed webhook, as stored.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Managed {
@@ -22,6 +28,8 @@ pub struct Managed {
     /// `disabled` while the channels were told it is disabled.
     pub announced: Option<String>,
     pub quota_warned_at: Option<i64>,
+    /// SHA-256 of the secret last given to the Hub, hex.
+    pub secret_hash: Option<String>,
 }
 
 impl Managed {
@@ -39,6 +47,8 @@ impl Managed {
 pub struct Outcome<'a> {
     /// What the Hub said the webhook is now; `None` when it was not reached.
     pub hook: Option<&'a Webhook>,
+    /// The secret it was given, hashed (with `hook`).
+    pub secret_hash: Option<&'a str>,
     pub left_out: &'a [(String, String)],
     /// The subscriptions' version it put on the Hub; `None` when it did not.
     pub version: Option<i64>,
@@ -49,7 +59,7 @@ pub struct Outcome<'a> {
 pub async fn get(pool: &SqlitePool, owner: &str) -> sqlx::Result<Option<Managed>> {
     sqlx::query_as(
         "SELECT owner, hub_id, url, domains, watched, disabled, left_out, version,
-                reconciled_at, outcome, ok, failures, announced, quota_warned_at
+                reconciled_at, outcome, ok, failures, announced, quota_warned_at, secret_hash
          FROM hub_webhooks WHERE owner = ?",
     )
     .bind(owner)
@@ -60,7 +70,7 @@ pub async fn get(pool: &SqlitePool, owner: &str) -> sqlx::Result<Option<Managed>
 pub async fn all(pool: &SqlitePool) -> sqlx::Result<Vec<Managed>> {
     sqlx::query_as(
         "SELECT owner, hub_id, url, domains, watched, disabled, left_out, version,
-                reconciled_at, outcome, ok, failures, announced, quota_warned_at
+                reconciled_at, outcome, ok, failures, announced, quota_warned_at, secret_hash
          FROM hub_webhooks ORDER BY owner = 'operator' DESC, owner",
     )
     .fetch_all(pool)
@@ -104,10 +114,23 @@ pub async fn announced(pool: &SqlitePool, owner: &str, what: Option<&str>) -> sq
     Ok(())
 }
 
-/// Marks the quota warning given (`Some(now)`) or to be given again (`None`).
-pub async fn quota_warned(pool: &SqlitePool, owner: &str, at: Option<i64>) -> sqlx::Result<()> {
-    sqlx::query("UPDATE hub_webhooks SET quota_warned_at = ? WHERE owner = ?")
-        .bind(at)
+/// Marks the quota warning given (`Some(now)`) or to be given again (`None`); true when
+/// this call changed it (of several processes, one gives the warning).
+pub async fn quota_warned(pool: &SqlitePool, owner: &str, at: Option<i64>) -> sqlx::Result<bool> {
+    let done = sqlx::query(
+        "UPDATE hub_webhooks SET quota_warned_at = ?1
+         WHERE owner = ?2 AND (quota_warned_at IS NULL) = (?1 IS NOT NULL)",
+    )
+    .bind(at)
+    .bind(owner)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Forgets a webhook that was never made (no id from the Hub).
+pub async fn forget_unmade(pool: &SqlitePool, owner: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM hub_webhooks WHERE owner = ? AND hub_id IS NULL")
         .bind(owner)
         .execute(pool)
         .await?;
@@ -154,6 +177,7 @@ pub async fn record(
         "UPDATE hub_webhooks SET
             url = COALESCE(?, url), domains = COALESCE(?, domains),
             watched = COALESCE(?, watched), disabled = COALESCE(?, disabled),
+            secret_hash = COALESCE(?, secret_hash),
             left_out = ?, version = COALESCE(?, version), reconciled_at = ?, outcome = ?,
             ok = ?, failures = CASE WHEN ? THEN 0 ELSE failures + 1 END
          WHERE owner = ?",
@@ -162,6 +186,7 @@ pub async fn record(
     .bind(hook.as_ref().map(|h| &h.1))
     .bind(hook.as_ref().map(|h| &h.2))
     .bind(hook.as_ref().map(|h| h.3))
+    .bind(done.secret_hash)
     .bind(left_out)
     .bind(done.version)
     .bind(now)

@@ -52,7 +52,9 @@ impl Watcher {
                     let tokens = accounts::Tokens {
                         access: &g.access_token,
                         refresh: g.refresh_token.as_deref(),
-                        expires_at: g.expires_in.map(|s| now_ms() + s * 1000),
+                        expires_at: g
+                            .expires_in
+                            .map(|s| now_ms() + s.clamp(0, 10 * 365 * 86400) * 1000),
                     };
                     accounts::refreshed(&base.pool, sealer, ws, &tokens)
                         .await

@@ -31,10 +31,11 @@ const POLL: Duration = Duration::from_millis(250);
 const SETTLE: Duration = Duration::from_millis(300);
 /// ...or once the first of a steady stream of changes is this old.
 const SETTLE_MAX: Duration = Duration::from_secs(2);
-/// Polls between two counts of the webhook's triggers (a count reads a day of events).
-const COUNT_EVERY: u64 = 20;
-/// How often the connected accounts are looked at, to start or stop their watchers.
-const ACCOUNTS_EVERY: Duration = Duration::from_secs(2);
+/// Polls between two counts of a webhook's triggers (a count reads a day of its events):
+/// the operator's, and a connected account's (there may be many of those).
+const COUNT_EVERY: (u64, u64) = (20, 240);
+/// Polls between two looks at the connected accounts, to start or stop their watchers.
+const ACCOUNTS_EVERY: u64 = 8;
 /// The rolling window the Hub counts a webhook's triggers over.
 pub const QUOTA_WINDOW_MS: i64 = 24 * 3600 * 1000;
 /// Triggers the Hub allows one webhook in that window.
@@ -61,6 +62,8 @@ pub struct Base {
     pub manage_operator: bool,
     /// This process, among several on one database.
     pub holder: String,
+    /// The subscriptions' version, read once for every watcher of this process.
+    versions: watch::Receiver<i64>,
 }
 
 impl Base {
@@ -90,6 +93,7 @@ impl Base {
             secret: settings.hub.current_secret(),
             manage_operator,
             holder: hex::encode(holder),
+            versions: watch::channel(0).1,
         }
     }
 }
@@ -147,62 +151,67 @@ pub struct Watcher {
 
 /// Runs the operator's watcher (when herald manages its webhook) and one for each
 /// connected account, started and stopped as accounts come and go, until `stop`.
-pub async fn run(base: Base, mut stop: watch::Receiver<bool>) {
+pub async fn run(mut base: Base, mut stop: watch::Receiver<bool>) {
+    let first = lookup::version(&base.pool).await.unwrap_or_default();
+    let (versions, rx) = watch::channel(first);
+    base.versions = rx;
     if base.manage_operator {
         tokio::spawn(Watcher::new(base.clone(), Serves::Operator).run(stop.clone()));
     }
-    if base.sealer.is_none() {
-        // No account can be opened without the key (and none can be connected).
-        return;
-    }
-    let mut running: HashMap<String, watch::Sender<bool>> = HashMap::new();
-    loop {
-        let wanted: HashSet<String> = match accounts::connected(&base.pool).await {
-            Ok(c) => c
-                .into_iter()
-                .filter(|(_, r)| !r)
-                .map(|(ws, _)| ws)
-                .collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "connected accounts not read");
-                HashSet::new()
+    // A workspace's account needs the key (none can be connected without it).
+    let accounts = base.sealer.is_some();
+    let mut running: HashMap<String, (watch::Sender<bool>, tokio::task::JoinHandle<()>)> =
+        HashMap::new();
+    for tick in 0u64.. {
+        // One read of the version for every watcher (a change of accounts changes it too:
+        // migrations/0014).
+        match lookup::version(&base.pool).await {
+            Ok(v) => {
+                versions.send_if_modified(|old| std::mem::replace(old, v) != v);
             }
-        };
-        running.retain(|ws, tx| {
-            let keep = wanted.contains(ws);
-            if !keep {
-                let _ = tx.send(true);
-            }
-            keep
-        });
-        for ws in wanted {
-            if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(ws) {
-                let (tx, rx) = watch::channel(false);
-                let w = Watcher::new(base.clone(), Serves::Workspace(slot.key().clone()));
-                tokio::spawn(w.run(rx));
-                slot.insert(tx);
-            }
+            Err(e) => tracing::warn!(error = %e, "subscriptions' version not read"),
+        }
+        if accounts && tick % ACCOUNTS_EVERY == 0 {
+            watch_accounts(&base, &mut running).await;
         }
         tokio::select! {
-            _ = tokio::time::sleep(ACCOUNTS_EVERY) => {}
+            _ = tokio::time::sleep(POLL) => {}
             _ = stop.changed() => break,
         }
     }
-    for tx in running.values() {
+    for (tx, _) in running.values() {
         let _ = tx.send(true);
     }
 }
 
-/// What, when it changes, may change a webhook: the subscriptions, and which workspaces
-/// have accounts of their own.
-async fn version(pool: &SqlitePool) -> sqlx::Result<(i64, i64, i64)> {
-    let subs = lookup::version(pool).await?;
-    let (n, at): (i64, i64) = sqlx::query_as(
-        "SELECT COUNT(*), COALESCE(SUM(connected_at + (revoked IS NOT NULL)), 0) FROM hub_accounts",
-    )
-    .fetch_one(pool)
-    .await?;
-    Ok((subs, n, at))
+/// Starts a watcher for each connected account without one (or whose watcher ended), and
+/// stops those of accounts gone or revoked.
+async fn watch_accounts(
+    base: &Base,
+    running: &mut HashMap<String, (watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+) {
+    let wanted: HashSet<String> = match accounts::connected(&base.pool).await {
+        Ok(c) => c
+            .into_iter()
+            .filter(|(_, r)| !r)
+            .map(|(ws, _)| ws)
+            .collect(),
+        Err(e) => return tracing::warn!(error = %e, "connected accounts not read"),
+    };
+    running.retain(|ws, (tx, task)| {
+        let keep = wanted.contains(ws) && !task.is_finished();
+        if !keep {
+            let _ = tx.send(true);
+        }
+        keep
+    });
+    for ws in wanted {
+        if let std::collections::hash_map::Entry::Vacant(slot) = running.entry(ws) {
+            let (tx, rx) = watch::channel(false);
+            let w = Watcher::new(base.clone(), Serves::Workspace(slot.key().clone()));
+            slot.insert((tx, tokio::spawn(w.run(rx))));
+        }
+    }
 }
 
 impl Watcher {
@@ -230,16 +239,14 @@ impl Watcher {
             if *stop.borrow() {
                 return;
             }
-            if tick % COUNT_EVERY == 0 {
+            let every = match self.serves {
+                Serves::Operator => COUNT_EVERY.0,
+                Serves::Workspace(_) => COUNT_EVERY.1,
+            };
+            if tick % every == 0 {
                 self.count_triggers().await;
             }
-            let version = match version(&self.base.pool).await {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::warn!(error = %e, "subscriptions' version not read");
-                    continue;
-                }
-            };
+            let version = *self.base.versions.borrow();
             let now = Instant::now();
             if seen.is_some_and(|s| s != version) {
                 changed = Some(now);
@@ -253,26 +260,17 @@ impl Watcher {
                 continue;
             }
             (changed, first) = (None, None);
-            let access = match self.access().await {
-                Ok(Some(a)) => a,
-                // The account is gone or stopped working: nothing more to do here.
-                Ok(None) => return,
-                Err(e) => {
-                    tracing::warn!(owner = %self.owner, error = %e, "the webhook's account could not be read");
-                    next_full = Instant::now() + backoff.min(self.base.interval);
-                    backoff = (backoff * 2).min(Duration::from_secs(300));
-                    continue;
-                }
-            };
-            match self.reconcile(&access, full, version.0).await {
-                Ok(()) => {
+            match self.reconcile(full, version).await {
+                Ok(reconcile::Flow::Go) => {
                     backoff = Duration::from_secs(1);
                     if full {
                         next_full = Instant::now() + self.base.interval;
                     }
                 }
-                Err(_) => {
-                    self.check_account(&access).await;
+                // The account is gone or stopped working: nothing more to do here.
+                Ok(reconcile::Flow::Stop) => return,
+                Err(e) => {
+                    tracing::debug!(owner = %self.owner, error = %e, "reconcile to be tried again");
                     // Tried again with backoff; a change meanwhile is tried at once.
                     next_full = Instant::now() + backoff.min(self.base.interval);
                     backoff = (backoff * 2).min(Duration::from_secs(300));
@@ -285,7 +283,10 @@ impl Watcher {
     async fn count_triggers(&self) {
         let since = now_ms() - QUOTA_WINDOW_MS;
         if let Ok((n, _)) = webhooks::triggers(&self.base.pool, &self.owner, since, 0).await {
-            self.base.metrics.hub_webhook_triggers(&self.owner, n);
+            // Workspaces' ids and activity are not for an unauthenticated /metrics.
+            if self.serves == Serves::Operator {
+                self.base.metrics.hub_webhook_triggers(&self.owner, n);
+            }
             self.check_quota(n).await;
         }
     }

@@ -115,13 +115,17 @@ impl Watcher {
             (None, n) if n >= WARN_AT => {}
             _ => return,
         }
-        if let Err(e) = webhooks::quota_warned(&self.base.pool, &self.owner, Some(now_ms())).await {
-            return tracing::warn!(error = %e, "quota warning not remembered; not sent");
+        match webhooks::quota_warned(&self.base.pool, &self.owner, Some(now_ms())).await {
+            Ok(true) => {}
+            Ok(false) => return,
+            Err(e) => return tracing::warn!(error = %e, "quota warning not remembered; not sent"),
         }
         let since = now_ms() - QUOTA_WINDOW_MS;
         let channels = self.channels().await.unwrap_or_default();
+        // The count is every tenant's activity: channels are told the threshold only.
         let headline = format!(
-            "herald's Hub webhook has used {triggers} of its {QUOTA} events for the last 24 hours"
+            "herald's Hub webhook has used over {}% of its {QUOTA} events for the last 24 hours",
+            WARN_AT * 100 / QUOTA
         );
         for channel in channels {
             let busiest = notices::busiest_for(&self.base.pool, &self.owner, &channel, since)

@@ -32,18 +32,45 @@ pub fn explain(e: &ApiError, operator: bool) -> String {
     }
 }
 
+/// What a watcher does after a reconcile.
+pub(super) enum Flow {
+    Go,
+    /// The workspace's account is gone or stopped working: the watcher ends.
+    Stop,
+}
+
 impl Watcher {
-    /// Reconciles now. `full`: ask the Hub even when nothing changed here (drift).
-    /// `Err` means try again soon.
-    pub(super) async fn reconcile(
-        &mut self,
-        access: &Access,
-        full: bool,
-        version: i64,
-    ) -> Result<(), String> {
-        let done = self.reconcile_held(access, full, version).await;
+    /// Reconciles now, holding the webhook's lease throughout (the account is read, and
+    /// its token renewed, under it too). `full`: ask the Hub even when nothing changed
+    /// here (drift). `Err` means try again soon.
+    pub(super) async fn reconcile(&mut self, full: bool, version: i64) -> Result<Flow, String> {
+        let pool = self.base.pool.clone();
+        let now = now_ms();
+        let until = now + DEADLINE.as_millis() as i64 * 2;
+        let held = stored::hold(&pool, &self.owner, &self.base.holder, now, until)
+            .await
+            .map_err(|e| e.to_string())?;
+        if !held {
+            // Another process reconciles it; it sees the same subscriptions.
+            return Ok(Flow::Go);
+        }
+        let done = match self.access().await {
+            Ok(Some(access)) => {
+                let done = self.reconcile_held(&access, full, version).await;
+                if done.is_err() {
+                    self.check_account(&access).await;
+                }
+                done.map(|_| Flow::Go)
+            }
+            Ok(None) => {
+                // Its row, made by `hold`, goes too unless a webhook is still recorded.
+                let _ = stored::forget_unmade(&pool, &self.owner).await;
+                Ok(Flow::Stop)
+            }
+            Err(e) => Err(e),
+        };
         // Held only while reconciling: a process that stops lets another take over at once.
-        let _ = stored::release(&self.base.pool, &self.owner, &self.base.holder).await;
+        let _ = stored::release(&pool, &self.owner, &self.base.holder).await;
         done
     }
 
@@ -54,15 +81,6 @@ impl Watcher {
         version: i64,
     ) -> Result<(), String> {
         let pool = self.base.pool.clone();
-        let now = now_ms();
-        let until = now + DEADLINE.as_millis() as i64 * 2;
-        let held = stored::hold(&pool, &self.owner, &self.base.holder, now, until)
-            .await
-            .map_err(|e| e.to_string())?;
-        if !held {
-            // Another process reconciles it; it sees the same subscriptions.
-            return Ok(());
-        }
         let row = stored::get(&pool, &self.owner)
             .await
             .map_err(|e| e.to_string())?
@@ -89,11 +107,14 @@ impl Watcher {
             };
             key(w) == key(&want.watched)
         };
+        // A secret the Hub was not given yet (a reconnect, a new hub.secret) is sent.
+        let secret = stored::secret_hash(&want.secret);
+        let new_secret = row.secret_hash.as_deref() != Some(secret.as_str());
         let unchanged = row.ok && row.hub_id.is_some() && !row.disabled && same(&before);
-        let result = if !full && unchanged && row.url == want.url {
+        let result = if !full && unchanged && row.url == want.url && !new_secret {
             Ok((None, "in sync".to_string()))
         } else {
-            self.apply(access, row.hub_id.as_deref(), &want, deadline)
+            self.apply(access, row.hub_id.as_deref(), &want, new_secret, deadline)
                 .await
         };
         let (hook, outcome, ok) = match &result {
@@ -102,6 +123,7 @@ impl Watcher {
         };
         let done = stored::Outcome {
             hook,
+            secret_hash: hook.is_some().then_some(secret.as_str()),
             left_out: &plan.left_out,
             version: result.is_ok().then_some(version),
             outcome: &outcome,
@@ -124,6 +146,7 @@ impl Watcher {
         access: &Access,
         id: Option<&str>,
         want: &Wanted,
+        new_secret: bool,
         deadline: Instant,
     ) -> Result<(Option<Webhook>, String), String> {
         let api = &access.api;
@@ -160,7 +183,7 @@ impl Watcher {
                 did.push("created");
                 h
             }
-            Some(h) if want.is(&h) => h,
+            Some(h) if want.is(&h) && !new_secret => h,
             Some(h) => {
                 self.remember_id(&h.id).await?;
                 did.push("watched list updated");

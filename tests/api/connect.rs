@@ -112,7 +112,23 @@ async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
     })
     .await;
 
+    let public_push = || {
+        let mut p = fixture_json("hf/assembled-v3-repo-content-update.json");
+        p["repo"]["name"] = json!("acme/private-model");
+        p["repo"]["private"] = json!(false);
+        p.to_string().into_bytes()
+    };
+    let via_operator = event_id(app.post_webhook(&public_push()).await).await;
+    assert_eq!(
+        app.settled(via_operator).await.len(),
+        1,
+        "through herald's webhook before"
+    );
+
     let q = connect_as_ann(&app, &hub).await;
+    // Now the workspace hears of its repos from ann's webhook only: not twice.
+    let via_operator = event_id(app.post_webhook(&public_push()).await).await;
+    assert!(app.deliveries(via_operator).await.is_empty());
     until("ann's webhook watches the guild's repo", || {
         hub.watched_by("ann") == ["model:acme/private-model"]
     })
@@ -156,7 +172,7 @@ async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
     assert_eq!(done[0].channel, format!("discord:{GUILD_CHANNEL}"));
 
     // Read with ann's own token: the commit is named.
-    let told = app.discord.wait_posts(2).await;
+    let told = app.discord.wait_posts(3).await;
     assert!(
         told.iter().any(|p| p
             .body
@@ -556,4 +572,54 @@ async fn a_sign_in_link_clicked_by_someone_else_connects_nothing() {
     );
     assert_eq!(accounts().await, 0);
     assert!(hub.watched_by("victim").is_empty());
+}
+
+#[tokio::test]
+async fn signing_in_again_gives_the_hub_the_new_secret_and_setup_cannot_take_it_away() {
+    let hub = FakeHub::start().await;
+    let app = connectable(&hub).await;
+    answer(&app, &interaction(MANAGE_GUILD, subscribe("acme/model"))).await;
+    connect_as_ann(&app, &hub).await;
+    until("ann's webhook", || hub.watched_by("ann").len() == 1).await;
+    let secret_of = || {
+        hub.hooks()
+            .into_iter()
+            .find(|h| h["owner"] == "ann")
+            .unwrap()["secret"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let first = secret_of();
+    let reply = answer(&app, &interaction(MANAGE_GUILD, setup(true))).await;
+    assert!(content(&reply).contains("Run disconnect first"), "{reply}");
+
+    // Signing in again rotates the endpoint's secret: the Hub is given the new one.
+    let reply = answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    let (_, q) = sign_in(&reply);
+    hub.grant("code-again", &q["code_challenge"], "ann", ANN_TOKEN);
+    let (_, page) = callback(&app, &[("code", "code-again"), ("state", &q["state"])]).await;
+    answer(
+        &app,
+        &interaction(MANAGE_GUILD, connect_with(&confirmation(&page))),
+    )
+    .await;
+    until("the new secret on the Hub", || secret_of() != first).await;
+    let hook = hub
+        .hooks()
+        .into_iter()
+        .find(|h| h["owner"] == "ann")
+        .unwrap();
+    let endpoint = hook["url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut push = fixture_json("hf/assembled-v3-repo-content-update.json");
+    push["repo"]["name"] = json!("acme/model");
+    let resp = post_endpoint(&app, &endpoint, &secret_of(), push.to_string().as_bytes()).await;
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(hub.hooks().len(), 1, "still one webhook");
 }

@@ -78,6 +78,17 @@ pub async fn confirm(chat: &Chat, actor: &Actor, code: &str) -> Outcome {
     else {
         return Err("That code is not one of your sign-ins here, or it expired (10 minutes). Run connect for a new link; after 5 wrong codes your sign-ins are dropped.".into());
     };
+    // Another account before this one: its webhook goes (with its token), so that it
+    // does not go on sending that account's events.
+    if let Ok(Some(before)) = accounts::get(pool, sealer, ws).await {
+        if !before.username.eq_ignore_ascii_case(&c.username) {
+            let id = stored::get(pool, ws)
+                .await
+                .map_err(internal)?
+                .and_then(|h| h.hub_id);
+            tokio::spawn(delete_webhook(chat.clone(), ws.clone(), before.token, id));
+        }
+    }
     // The webhook's secret is herald's to give: the endpoint gets a new one (an old one
     // keeps working for the rotation grace, for a webhook made by hand).
     let secret = match endpoints::for_workspace(pool, ws).await.map_err(internal)? {
@@ -130,6 +141,33 @@ pub async fn confirm(chat: &Chat, actor: &Actor, code: &str) -> Outcome {
     )))
 }
 
+/// Deletes the webhook herald made under a disconnected account, then its row and lease;
+/// says what became of it.
+async fn delete_webhook(chat: Chat, ws: String, token: String, id: Option<String>) -> String {
+    let api = chat.hub.with_token(&token, &format!("account:{ws}"));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let said = match id {
+        None => "It had no webhook to delete.".to_string(),
+        Some(id) => match webhooks::delete(&api, &id, deadline).await {
+            Ok(()) | Err(ApiError::Status { status: 404, .. }) => {
+                "herald deleted its webhook under that account.".to_string()
+            }
+            Err(e) => {
+                tracing::warn!(workspace = %ws, error = %e, "a disconnected account's webhook was not deleted");
+                format!("herald could not delete its webhook under that account ({e}): delete it at huggingface.co/settings/webhooks.")
+            }
+        },
+    };
+    let forgotten = sqlx::query("DELETE FROM hub_webhooks WHERE owner = ?")
+        .bind(&ws)
+        .execute(&chat.store.pool)
+        .await;
+    if let Err(e) = forgotten {
+        tracing::warn!(workspace = %ws, error = %e, "a disconnected account's webhook row stays");
+    }
+    said
+}
+
 pub async fn disconnect(chat: &Chat, actor: &Actor) -> Outcome {
     chat.may_change(actor)?;
     let Some(ws) = &actor.workspace else {
@@ -155,26 +193,18 @@ pub async fn disconnect(chat: &Chat, actor: &Actor) -> Outcome {
     }
     accounts::forget(pool, ws).await.map_err(internal)?;
     let hook = stored::get(pool, ws).await.map_err(internal)?;
-    let api = chat
-        .hub
-        .with_token(&account.token, &format!("account:{ws}"));
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let deleted = match hook.and_then(|h| h.hub_id) {
-        None => "It had no webhook to delete.".to_string(),
-        Some(id) => match webhooks::delete(&api, &id, deadline).await {
-            Ok(()) | Err(ApiError::Status { status: 404, .. }) => {
-                "herald deleted its webhook under that account.".to_string()
-            }
-            Err(e) => format!(
-                "herald could not delete its webhook under that account ({e}): delete it at huggingface.co/settings/webhooks."
-            ),
-        },
+    let id = hook.and_then(|h| h.hub_id);
+    // Finished even if the chat platform stops waiting for the answer.
+    let delete = tokio::spawn(delete_webhook(
+        chat.clone(),
+        ws.clone(),
+        account.token.clone(),
+        id,
+    ));
+    let deleted = match tokio::time::timeout(Duration::from_secs(2), delete).await {
+        Ok(Ok(said)) => said,
+        _ => "herald is deleting its webhook under that account.".to_string(),
     };
-    sqlx::query("DELETE FROM hub_webhooks WHERE owner = ?")
-        .bind(ws)
-        .execute(pool)
-        .await
-        .map_err(internal)?;
     Ok(Reply::Text(format!(
         "Disconnected from Hugging Face ({}). {deleted} herald forgot the account's token. \
          Public repos this workspace follows reach it through herald's own webhook again.",

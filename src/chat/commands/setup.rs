@@ -12,6 +12,15 @@ pub async fn run(chat: &Chat, actor: &Actor, rotate: bool) -> Outcome {
     };
     let pool = &chat.store.pool;
     let base = chat.settings.server.public_url.trim_end_matches('/');
+    let connected: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM hub_accounts WHERE workspace = ?)")
+            .bind(ws)
+            .fetch_one(pool)
+            .await
+            .map_err(internal)?;
+    if rotate && connected {
+        return Err("This workspace is connected to a Hugging Face account, and herald gives the webhook it manages a secret of its own. Run disconnect first to manage a webhook by hand.".into());
+    }
     let existing = endpoints::for_workspace(pool, ws).await.map_err(internal)?;
     let (ep, secret, note) = match (existing, rotate) {
         (Some(ep), false) => {
