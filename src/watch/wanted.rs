@@ -67,8 +67,9 @@ pub async fn plan(
     let mut ordered: Vec<&Subscription> = subs.iter().filter(|s| s.paused.is_none()).collect();
     ordered.sort_by_key(|s| (s.workspace.is_some(), s.id));
     let mut plan = Plan::default();
-    let mut items = Vec::new();
+    let mut items: Vec<(Option<&str>, Watched)> = Vec::new();
     for sub in ordered {
+        let whose = sub.workspace.as_deref();
         let shown = sub.target.to_string();
         match &sub.target {
             Target::All => plan.left_out.push((
@@ -76,14 +77,16 @@ pub async fn plan(
                 "the Hub cannot watch all of its repos: follow owner/* or single repos".into(),
             )),
             Target::Repo { kind, name } => match kind.as_str() {
-                k @ ("model" | "dataset" | "space") => items.push(Watched::new(k, name.as_str())),
+                k @ ("model" | "dataset" | "space") => {
+                    items.push((whose, Watched::new(k, name.as_str())))
+                }
                 other => plan
                     .left_out
                     .push((shown, format!("the Hub cannot watch repos of type {other}"))),
             },
             Target::Namespace { owner, .. } => match kinds.of(api, owner, deadline).await {
-                Ok(Namespace::Org) => items.push(Watched::new("org", owner)),
-                Ok(Namespace::User) => items.push(Watched::new("user", owner)),
+                Ok(Namespace::Org) => items.push((whose, Watched::new("org", owner))),
+                Ok(Namespace::User) => items.push((whose, Watched::new("user", owner))),
                 Ok(Namespace::Missing) => plan.left_out.push((
                     shown,
                     format!("the Hub has no user or organisation named {owner}"),
@@ -94,7 +97,7 @@ pub async fn plan(
                             && w.name.eq_ignore_ascii_case(owner)
                     });
                     match had {
-                        Some(w) => items.push(w.clone()),
+                        Some(w) => items.push((whose, w.clone())),
                         None => {
                             plan.left_out.push((
                                 shown,
@@ -107,6 +110,7 @@ pub async fn plan(
             },
         }
     }
+    let items = fair(items);
     // A repo of an owner already watched needs no item of its own.
     let owners: HashSet<String> = items
         .iter()
@@ -135,4 +139,45 @@ pub async fn plan(
     let mut shown = HashSet::new();
     plan.left_out.retain(|(t, _)| shown.insert(t.clone()));
     plan
+}
+
+/// The operator's items first, then the workspaces' in turns, one item each, so that
+/// past [`WATCHED_MAX`] no workspace has taken the room of the others.
+fn fair(items: Vec<(Option<&str>, Watched)>) -> Vec<Watched> {
+    let mut out = Vec::with_capacity(items.len());
+    let mut queues: Vec<(&str, std::collections::VecDeque<Watched>)> = Vec::new();
+    for (whose, item) in items {
+        match whose {
+            None => out.push(item),
+            Some(ws) => match queues.iter_mut().find(|(w, _)| *w == ws) {
+                Some((_, q)) => q.push_back(item),
+                None => queues.push((ws, [item].into())),
+            },
+        }
+    }
+    while queues.iter().any(|(_, q)| !q.is_empty()) {
+        for (_, q) in queues.iter_mut() {
+            out.extend(q.pop_front());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workspaces_take_turns_after_the_operator() {
+        let w = |n: &str| Watched::new("model", n);
+        let items = vec![
+            (Some("a"), w("a/1")),
+            (Some("a"), w("a/2")),
+            (Some("a"), w("a/3")),
+            (None, w("op/1")),
+            (Some("b"), w("b/1")),
+        ];
+        let names: Vec<String> = fair(items).into_iter().map(|w| w.name).collect();
+        assert_eq!(names, ["op/1", "a/1", "b/1", "a/2", "a/3"]);
+    }
 }
