@@ -177,7 +177,7 @@ async fn owners_are_watched_as_the_hub_says_they_are_and_what_cannot_be_watched_
         watched(&hub) == ["model:bob/model", "org:acme", "user:ann"]
     })
     .await;
-    let shown = status_with(&app, "not watched: ghost/*").await;
+    let shown = status_with(&app, "not watched: *:").await;
     assert!(
         shown.contains("not watched: ghost/*: the Hub has no user or organisation named ghost"),
         "{shown}"
