@@ -198,7 +198,7 @@ impl Enricher {
         match accounts::get(&self.pool, sealer, workspace).await {
             Ok(Some(a)) if a.revoked.is_none() => self
                 .api
-                .with_token(&a.token, &format!("account:{workspace}")),
+                .with_token(&a.token, &format!("account:{workspace}:{}", a.username)),
             _ => self.api.anonymous(),
         }
     }

@@ -157,7 +157,10 @@ async fn accept(
     .await
     .map_err(|e| format!("Hugging Face did not accept the sign-in: {e}."))?;
     let username = oauth::username(
-        &chat.hub.with_token(&granted.access_token, "signing-in"),
+        &chat.hub.with_token(
+            &granted.access_token,
+            &format!("signing-in:{}", pending.workspace),
+        ),
         deadline,
     )
     .await

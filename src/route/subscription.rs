@@ -106,7 +106,8 @@ pub struct Subscription {
     pub threads: Threads,
     /// Why deliveries stopped, after repeated permanent failures.
     pub paused: Option<String>,
-    /// Its workspace connected a Hub account: its events come from that account's webhook.
+    /// Its workspace connected a Hub account whose webhook exists: its events come from
+    /// that webhook (until then, from the operator's).
     pub own_account: bool,
 }
 

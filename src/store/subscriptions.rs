@@ -74,8 +74,9 @@ impl Row {
 
 pub(super) const COLUMNS: &str =
     "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason,
-     EXISTS (SELECT 1 FROM hub_accounts a WHERE a.workspace = subscriptions.workspace
-             AND a.revoked IS NULL) AS own_account";
+     EXISTS (SELECT 1 FROM hub_accounts a JOIN hub_webhooks w ON w.owner = a.workspace
+             WHERE a.workspace = subscriptions.workspace AND a.revoked IS NULL
+             AND w.hub_id IS NOT NULL) AS own_account";
 
 /// The `target_kind` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::Type)]

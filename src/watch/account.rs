@@ -71,9 +71,10 @@ impl Watcher {
             }
         }
         Ok(Some(Access {
-            api: base
-                .api
-                .with_token(&account.token, &format!("account:{ws}")),
+            api: base.api.with_token(
+                &account.token,
+                &format!("account:{ws}:{}", account.username),
+            ),
             url: format!("{}/webhooks/hf/{}", base.public_url, endpoint.id),
             secret: account.webhook_secret,
         }))

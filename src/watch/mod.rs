@@ -118,19 +118,12 @@ impl Serves {
     pub async fn subscriptions(&self, pool: &SqlitePool) -> anyhow::Result<Vec<Subscription>> {
         match self {
             Serves::Workspace(ws) => subscriptions::list_for(pool, Some(ws)).await,
-            Serves::Operator => {
-                let own: HashSet<String> = accounts::connected(pool)
-                    .await?
-                    .into_iter()
-                    .filter(|(_, revoked)| !revoked)
-                    .map(|(ws, _)| ws)
-                    .collect();
-                let all = subscriptions::list(pool).await?;
-                Ok(all
-                    .into_iter()
-                    .filter(|s| s.workspace.as_ref().is_none_or(|w| !own.contains(w)))
-                    .collect())
-            }
+            // Those of workspaces whose own account's webhook exists are its to hear.
+            Serves::Operator => Ok(subscriptions::list(pool)
+                .await?
+                .into_iter()
+                .filter(|s| !s.own_account)
+                .collect()),
         }
     }
 }

@@ -46,13 +46,16 @@ impl Watcher {
     pub(super) async fn reconcile(&mut self, full: bool, version: i64) -> Result<Flow, String> {
         let pool = self.base.pool.clone();
         let now = now_ms();
-        let until = now + DEADLINE.as_millis() as i64 * 2;
+        // Longer than all that runs under it: a token renewal, the reconcile's deadline,
+        // and a check of the account.
+        let until = now + DEADLINE.as_millis() as i64 * 4;
         let held = stored::hold(&pool, &self.owner, &self.base.holder, now, until)
             .await
             .map_err(|e| e.to_string())?;
         if !held {
-            // Another process reconciles it; it sees the same subscriptions.
-            return Ok(Flow::Go);
+            // Another process (or a disconnect) has it: tried again shortly, so that a
+            // change it did not see is not left for the next full check.
+            return Err("held by another process".into());
         }
         let done = match self.access().await {
             Ok(Some(access)) => {

@@ -1,7 +1,7 @@
 //! What a managed webhook should watch: each subscription's target as a watched item
 //! (a repo of its type, an owner as the user or organisation the Hub says it is), the
-//! operator's first, then the workspaces' in the order they subscribed, at most
-//! [`WATCHED_MAX`] items; and what cannot be watched, with why.
+//! operator's first, then the workspaces' in turns, at most [`WATCHED_MAX`] items; and
+//! what cannot be watched, with why.
 
 use crate::hub::api::webhooks::{self, Namespace, Watched};
 use crate::hub::api::{ApiError, HubApi};
@@ -111,15 +111,15 @@ pub async fn plan(
         }
     }
     let items = fair(items);
-    // A repo of an owner already watched needs no item of its own.
-    let owners: HashSet<String> = items
-        .iter()
-        .filter(|w| matches!(w.kind.as_str(), "user" | "org"))
-        .map(|w| w.name.to_ascii_lowercase())
-        .collect();
+    // A repo of an owner already watched needs no item of its own (an owner that did not
+    // fit covers nothing).
+    let mut owners: HashSet<String> = HashSet::new();
     let mut seen = HashSet::new();
-    for item in items {
-        let covered = !matches!(item.kind.as_str(), "user" | "org")
+    let is_owner = |w: &Watched| matches!(w.kind.as_str(), "user" | "org");
+    let (owner_items, repo_items): (Vec<Watched>, Vec<Watched>) =
+        items.into_iter().partition(|w| is_owner(w));
+    for item in owner_items.into_iter().chain(repo_items) {
+        let covered = !is_owner(&item)
             && item
                 .name
                 .split_once('/')
@@ -134,6 +134,9 @@ pub async fn plan(
             ));
             continue;
         }
+        if is_owner(&item) {
+            owners.insert(item.name.to_ascii_lowercase());
+        }
         plan.watched.push(item);
     }
     let mut shown = HashSet::new();
@@ -145,18 +148,22 @@ pub async fn plan(
 /// past [`WATCHED_MAX`] no workspace has taken the room of the others.
 fn fair(items: Vec<(Option<&str>, Watched)>) -> Vec<Watched> {
     let mut out = Vec::with_capacity(items.len());
-    let mut queues: Vec<(&str, std::collections::VecDeque<Watched>)> = Vec::new();
+    let mut queues: Vec<std::collections::VecDeque<Watched>> = Vec::new();
+    let mut index: std::collections::HashMap<&str, usize> = Default::default();
     for (whose, item) in items {
         match whose {
             None => out.push(item),
-            Some(ws) => match queues.iter_mut().find(|(w, _)| *w == ws) {
-                Some((_, q)) => q.push_back(item),
-                None => queues.push((ws, [item].into())),
-            },
+            Some(ws) => {
+                let at = *index.entry(ws).or_insert_with(|| {
+                    queues.push(Default::default());
+                    queues.len() - 1
+                });
+                queues[at].push_back(item);
+            }
         }
     }
-    while queues.iter().any(|(_, q)| !q.is_empty()) {
-        for (_, q) in queues.iter_mut() {
+    while queues.iter().any(|q| !q.is_empty()) {
+        for q in queues.iter_mut() {
             out.extend(q.pop_front());
         }
     }

@@ -146,9 +146,9 @@ pub async fn confirm(chat: &Chat, actor: &Actor, code: &str) -> Outcome {
 async fn delete_webhook(chat: Chat, ws: String, token: String, id: Option<String>) -> String {
     let api = chat.hub.with_token(&token, &format!("account:{ws}"));
     let deadline = Instant::now() + Duration::from_secs(10);
-    let said = match id {
+    let said = match &id {
         None => "It had no webhook to delete.".to_string(),
-        Some(id) => match webhooks::delete(&api, &id, deadline).await {
+        Some(id) => match webhooks::delete(&api, id, deadline).await {
             Ok(()) | Err(ApiError::Status { status: 404, .. }) => {
                 "herald deleted its webhook under that account.".to_string()
             }
@@ -158,8 +158,10 @@ async fn delete_webhook(chat: Chat, ws: String, token: String, id: Option<String
             }
         },
     };
-    let forgotten = sqlx::query("DELETE FROM hub_webhooks WHERE owner = ?")
+    // Only the row of the webhook deleted: one a watcher made since is kept.
+    let forgotten = sqlx::query("DELETE FROM hub_webhooks WHERE owner = ? AND hub_id IS ?")
         .bind(&ws)
+        .bind(&id)
         .execute(&chat.store.pool)
         .await;
     if let Err(e) = forgotten {
@@ -181,10 +183,18 @@ pub async fn disconnect(chat: &Chat, actor: &Actor) -> Outcome {
         return Err("This workspace is not connected to a Hugging Face account.".into());
     };
     // Taken from any watcher first, so that none puts the webhook back meanwhile.
-    let now = now_ms();
-    let held = stored::hold(pool, ws, "disconnect", now, now + 60_000)
-        .await
-        .map_err(internal)?;
+    // A reconcile under way ends within seconds; waited for a little.
+    let mut held = false;
+    for _ in 0..12 {
+        let now = now_ms();
+        held = stored::hold(pool, ws, "disconnect", now, now + 60_000)
+            .await
+            .map_err(internal)?;
+        if held {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
     if !held {
         return Err(
             "herald is updating this workspace's Hub webhook right now; try again in a minute."
