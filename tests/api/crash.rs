@@ -40,7 +40,12 @@ fn sha(i: usize) -> String {
 fn push(i: usize) -> Vec<u8> {
     let mut p = fixture_json("hf/assembled-v3-repo-content-update.json");
     p["repo"]["name"] = json!("acme/busy");
-    p["updatedRefs"] = json!([{ "ref": "refs/heads/main", "oldSha": "ce9a4674fa833a68d5a73ec355f0ea95eedd60b7", "newSha": sha(i) }]);
+    // One chain, as the Hub sends it: each push starts where the one before ended.
+    let old = match i {
+        0 => "ce9a4674fa833a68d5a73ec355f0ea95eedd60b7".to_string(),
+        i => sha(i - 1),
+    };
+    p["updatedRefs"] = json!([{ "ref": "refs/heads/main", "oldSha": old, "newSha": sha(i) }]);
     p.to_string().into_bytes()
 }
 
@@ -104,7 +109,7 @@ async fn a_process_killed_mid_burst_loses_nothing_and_posts_nothing_twice_after_
     for i in 0..EVENTS {
         let short = &sha(i)[..7];
         assert_eq!(
-            shown.matches(&format!("[{short}]")).count(),
+            shown.matches(&format!("→ [{short}]")).count(),
             1,
             "commit {i} shown exactly once:\n{shown}"
         );
