@@ -177,6 +177,30 @@ pub async fn forget(pool: &SqlitePool, ws: &str) -> sqlx::Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
+/// Before a sign-in is stored in `table` (keyed by `key`): the expired ones go, and the
+/// workspace's oldest beyond [`PENDING_MAX`] - 1, so that it never holds more.
+async fn make_room(
+    tx: &mut sqlx::SqliteConnection,
+    table: &'static str,
+    key: &'static str,
+    ws: &str,
+    now: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(&format!("DELETE FROM {table} WHERE expires_at < ?"))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(&format!(
+        "DELETE FROM {table} WHERE {key} IN (SELECT {key} FROM {table}
+         WHERE workspace = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)"
+    ))
+    .bind(ws)
+    .bind(PENDING_MAX - 1)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
 fn state_hash(state: &str) -> String {
     hex::encode(Sha256::digest(state.as_bytes()))
 }
@@ -193,18 +217,7 @@ pub async fn begin(
 ) -> sqlx::Result<()> {
     let (ws, user, channel) = who;
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM oauth_states WHERE expires_at < ?")
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "DELETE FROM oauth_states WHERE state_hash IN (SELECT state_hash FROM oauth_states
-         WHERE workspace = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
-    )
-    .bind(ws)
-    .bind(PENDING_MAX - 1)
-    .execute(&mut *tx)
-    .await?;
+    make_room(&mut tx, "oauth_states", "state_hash", ws, now).await?;
     let hash = state_hash(state);
     sqlx::query("INSERT INTO oauth_states (state_hash, workspace, user, channel, verifier, expires_at) VALUES (?, ?, ?, ?, ?, ?)")
         .bind(&hash)
@@ -278,17 +291,13 @@ pub async fn accepted(
 ) -> sqlx::Result<()> {
     let hash = state_hash(code);
     let mut tx = pool.begin().await?;
-    sqlx::query("DELETE FROM oauth_confirmations WHERE expires_at < ?")
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "DELETE FROM oauth_confirmations WHERE code_hash IN (SELECT code_hash FROM oauth_confirmations
-         WHERE workspace = ? ORDER BY expires_at DESC LIMIT -1 OFFSET ?)",
+    make_room(
+        &mut tx,
+        "oauth_confirmations",
+        "code_hash",
+        &a.pending.workspace,
+        now,
     )
-    .bind(&a.pending.workspace)
-    .bind(PENDING_MAX - 1)
-    .execute(&mut *tx)
     .await?;
     sqlx::query(
         "INSERT INTO oauth_confirmations (code_hash, workspace, user, channel, username, token,

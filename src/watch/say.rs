@@ -7,7 +7,17 @@ use crate::route::Target;
 use crate::store::{now_ms, webhooks};
 use sqlx::SqlitePool;
 
-/// Whose webhook serves `workspace` (`None`: the operator): its own when connected.
+/// Whose webhook serves `workspace` (`None`: the operator): its own when connected;
+/// `None` when that is the operator's and herald does not manage it.
+async fn managed_owner(
+    pool: &SqlitePool,
+    workspace: Option<&str>,
+    operator_managed: bool,
+) -> Option<(String, Option<(String, Option<String>)>)> {
+    let (owner, account) = owner(pool, workspace).await;
+    (owner != OPERATOR || operator_managed).then_some((owner, account))
+}
+
 async fn owner(
     pool: &SqlitePool,
     workspace: Option<&str>,
@@ -47,10 +57,7 @@ pub async fn subscribe_note(
     workspace: Option<&str>,
     operator_managed: bool,
 ) -> Option<String> {
-    let (owner, account) = owner(pool, workspace).await;
-    if owner == OPERATOR && !operator_managed {
-        return None;
-    }
+    let (owner, account) = managed_owner(pool, workspace, operator_managed).await?;
     let whose = whose(&account);
     let mut note = match target {
         Target::All => format!("The Hub cannot watch all of its repos, so {whose} does not ask for everything: this subscription hears what it watches for the others."),
@@ -79,10 +86,7 @@ pub async fn state_line(
     workspace: Option<&str>,
     operator_managed: bool,
 ) -> Option<String> {
-    let (owner, account) = owner(pool, workspace).await;
-    if owner == OPERATOR && !operator_managed {
-        return None;
-    }
+    let (owner, account) = managed_owner(pool, workspace, operator_managed).await?;
     let whose = capitalized(&whose(&account));
     let Ok(Some(hook)) = webhooks::get(pool, &owner).await else {
         return Some(format!("{whose}: not created yet"));

@@ -57,6 +57,21 @@ async fn callback(app: &TestApp, query: &[(&str, &str)]) -> (u16, String) {
     (resp.status().as_u16(), resp.text().await.unwrap())
 }
 
+/// The endpoint id ann's webhook posts to, and the secret herald gave it.
+fn anns_hook(hub: &FakeHub) -> (String, String) {
+    let hook = hub
+        .hooks()
+        .into_iter()
+        .find(|h| h["owner"] == "ann")
+        .unwrap();
+    let url = hook["url"].as_str().unwrap();
+    let endpoint = url.strip_prefix(&format!("{PUBLIC}/webhooks/hf/")).unwrap();
+    (
+        endpoint.to_string(),
+        hook["secret"].as_str().unwrap().to_string(),
+    )
+}
+
 /// Signs the guild in as ann; returns the sign-in's query.
 async fn connect_as_ann(app: &TestApp, hub: &FakeHub) -> HashMap<String, String> {
     let reply = answer(app, &interaction(MANAGE_GUILD, command("connect"))).await;
@@ -137,18 +152,7 @@ async fn from_connect_and_subscribe_to_messages_with_no_step_on_the_hub() {
     // Now the workspace hears of its repos from ann's webhook only: not twice.
     let via_operator = event_id(app.post_webhook(&public_push()).await).await;
     assert!(app.deliveries(via_operator).await.is_empty());
-    let hook = hub
-        .hooks()
-        .into_iter()
-        .find(|h| h["owner"] == "ann")
-        .unwrap();
-    let endpoint = hook["url"]
-        .as_str()
-        .unwrap()
-        .strip_prefix(&format!("{PUBLIC}/webhooks/hf/"))
-        .unwrap()
-        .to_string();
-    let secret = hook["secret"].as_str().unwrap().to_string();
+    let (endpoint, secret) = anns_hook(&hub);
     assert!(
         hub.requests()
             .iter()
@@ -278,6 +282,16 @@ async fn forged_replayed_or_expired_sign_ins_store_nothing() {
     assert!(page.contains("access_denied"), "{page}");
     assert_eq!(accounts().await, 0);
 
+    // However often an admin asks, the workspace holds at most 5 sign-ins in progress.
+    for _ in 0..12 {
+        answer(&app, &interaction(MANAGE_GUILD, command("connect"))).await;
+    }
+    let pending: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM oauth_states")
+        .fetch_one(&app.store.pool)
+        .await
+        .unwrap();
+    assert_eq!(pending, 5);
+
     // Only admins may connect.
     let reply = answer(&app, &interaction("0", command("connect"))).await;
     assert!(content(&reply).starts_with("Only "), "{reply}");
@@ -389,14 +403,9 @@ async fn a_token_about_to_expire_is_renewed_before_it_is_used() {
 
 /// A signed `/herald` interaction posted to a server at `addr`; its JSON answer.
 async fn interact(addr: &str, sub: Value) -> Value {
-    use ed25519_dalek::Signer;
     let raw = interaction(MANAGE_GUILD, sub).to_string();
     let ts = now_s().to_string();
-    let sig = hex::encode(
-        discord_key()
-            .sign(format!("{ts}{raw}").as_bytes())
-            .to_bytes(),
-    );
+    let sig = discord_signature(&ts, &raw);
     reqwest::Client::new()
         .post(format!("{addr}/discord/interactions"))
         .header("X-Signature-Ed25519", sig)
@@ -608,21 +617,10 @@ async fn signing_in_again_gives_the_hub_the_new_secret_and_setup_cannot_take_it_
     )
     .await;
     until("the new secret on the Hub", || secret_of() != first).await;
-    let hook = hub
-        .hooks()
-        .into_iter()
-        .find(|h| h["owner"] == "ann")
-        .unwrap();
-    let endpoint = hook["url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
+    let (endpoint, secret) = anns_hook(&hub);
     let mut push = fixture_json("hf/assembled-v3-repo-content-update.json");
     push["repo"]["name"] = json!("acme/model");
-    let resp = post_endpoint(&app, &endpoint, &secret_of(), push.to_string().as_bytes()).await;
+    let resp = post_endpoint(&app, &endpoint, &secret, push.to_string().as_bytes()).await;
     assert!(resp.status().is_success(), "{}", resp.status());
     let anns = hub.hooks().iter().filter(|h| h["owner"] == "ann").count();
     assert_eq!(anns, 1, "still one webhook under ann's account");

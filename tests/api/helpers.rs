@@ -28,6 +28,16 @@ pub fn discord_key() -> ed25519_dalek::SigningKey {
 }
 
 /// Slack's signature of a request body sent at `ts`.
+/// What Discord's `X-Signature-Ed25519` carries for a body sent at `ts`.
+pub fn discord_signature(ts: &str, raw: &str) -> String {
+    use ed25519_dalek::Signer;
+    hex::encode(
+        discord_key()
+            .sign(format!("{ts}{raw}").as_bytes())
+            .to_bytes(),
+    )
+}
+
 pub fn slack_signature(form: &str, ts: i64) -> String {
     use hmac::Mac;
     let mut mac =
@@ -655,14 +665,9 @@ impl TestApp {
         ts: i64,
         tamper: impl FnOnce(String) -> String,
     ) -> reqwest::Response {
-        use ed25519_dalek::Signer;
         let raw = body.to_string();
         let ts = ts.to_string();
-        let sig = hex::encode(
-            discord_key()
-                .sign(format!("{ts}{raw}").as_bytes())
-                .to_bytes(),
-        );
+        let sig = discord_signature(&ts, &raw);
         self.client
             .post(format!("{}/discord/interactions", self.address))
             .header("X-Signature-Ed25519", tamper(sig))
