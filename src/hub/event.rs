@@ -195,6 +195,20 @@ pub struct Missed {
     pub since: Option<String>,
 }
 
+/// What a discussion's update did, from its status now and before.
+pub fn status_change(status: &str, before: Option<&str>) -> &'static str {
+    match (status, before) {
+        // The same status as before: an edit, not a change of status.
+        (s, Some(b)) if s == b => "updated",
+        ("merged", _) => "merged",
+        ("closed", _) => "closed",
+        ("draft", _) => "marked as draft",
+        ("open", Some("closed" | "merged")) => "reopened",
+        ("open", Some("draft")) => "ready for review",
+        _ => "updated",
+    }
+}
+
 /// The endpoint herald's own notices are stored under: no webhook has it.
 pub const NOTICES: &str = "herald";
 

@@ -3,7 +3,7 @@
 
 use crate::hub::api::facts::Facts;
 use crate::hub::api::files::{human, Files};
-use crate::hub::event::{RefChange, RefKind, RefUpdate};
+use crate::hub::event::{status_change, RefChange, RefKind, RefUpdate};
 use crate::hub::repo::repo_url;
 use crate::hub::{Action, Event, Scope};
 use serde::Serialize;
@@ -236,7 +236,7 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
             author_id: d.author_id.clone(),
             author: said.and_then(|f| f.author.as_ref()).map(Person::from),
             previous_status: event.status_before.as_deref().map(clip),
-            change: change(&d.status, event.status_before.as_deref()),
+            change: status_change(&d.status, event.status_before.as_deref()),
         }
     });
     let comment = event.comment.as_ref().map(|c| {
@@ -337,20 +337,6 @@ pub fn build(event: &Event, template_scope: &Scope) -> Context {
                 since_url: since.map(|s| format!("{repo_link}/commit/{s}")),
             }
         }),
-    }
-}
-
-/// What a discussion's update did, from its status now and before.
-fn change(status: &str, before: Option<&str>) -> &'static str {
-    match (status, before) {
-        // The same status as before: an edit, not a change of status.
-        (s, Some(b)) if s == b => "updated",
-        ("merged", _) => "merged",
-        ("closed", _) => "closed",
-        ("draft", _) => "marked as draft",
-        ("open", Some("closed" | "merged")) => "reopened",
-        ("open", Some("draft")) => "ready for review",
-        _ => "updated",
     }
 }
 

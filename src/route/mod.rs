@@ -1,6 +1,7 @@
 //! Who gets an event: subscriptions, and matching them against events.
 
 pub mod channel;
+pub mod filter;
 pub mod subscription;
 pub mod target;
 
