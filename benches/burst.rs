@@ -112,6 +112,7 @@ async fn run(merge: bool) -> Outcome {
             channel: format!("discord:{channel}"),
             scopes: vec![],
             threads: Some("none".into()),
+            ..Default::default()
         });
     }
     let app = Application::build(&s).await.unwrap();

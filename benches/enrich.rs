@@ -128,6 +128,7 @@ async fn run(enrich: bool, events: &[String]) -> Row {
         channel: format!("discord:{CHANNEL}"),
         scopes: vec![],
         threads: Some("none".into()),
+        ..Default::default()
     });
     let app = Application::build(&s).await.unwrap();
     let url = format!("http://127.0.0.1:{}/webhooks/hf", app.port());

@@ -32,6 +32,7 @@ fn sub(target: Target, i: usize) -> NewSubscription {
         source: herald::route::subscription::Source::Cli,
         created_by: "bench".into(),
         threads: Threads::None,
+        rules: Default::default(),
     }
 }
 
@@ -52,7 +53,8 @@ async fn time_routing(store: &Store, event: &Event, rounds: usize) -> (Duration,
         let candidates = herald::store::lookup::candidates(&mut conn, event)
             .await
             .unwrap();
-        matched = route::select(event, &Origin::Operator, &candidates).len();
+        let candidates: Vec<_> = candidates.iter().collect();
+        matched = route::select(event, &Origin::Operator, &candidates, &Default::default()).len();
         times.push(start.elapsed());
     }
     times.sort();

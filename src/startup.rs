@@ -22,6 +22,7 @@ pub struct Application {
     listener: TcpListener,
     router: axum::Router,
     worker: Worker,
+    digests: crate::deliver::digest::Digests,
     /// Keeps the Hub webhooks herald manages in sync.
     watch: hub_watch::Base,
     limits: crate::config::Limits,
@@ -94,13 +95,21 @@ impl Application {
             sealer.clone(),
         );
         let d = &settings.delivery;
+        let bots = Arc::new(crate::route::Bots::new(&settings.hub.bots));
+        let renders = Arc::new(crate::deliver::renders::Renders::new(
+            renderer.clone(),
+            enricher.clone(),
+            metrics.clone(),
+        ));
+        let digests = crate::deliver::digest::Digests {
+            store: store.clone(),
+            renders: renders.clone(),
+            bots: bots.clone(),
+            wake: wake.clone(),
+        };
         let worker = Worker {
             store: store.clone(),
-            renders: Arc::new(crate::deliver::renders::Renders::new(
-                renderer.clone(),
-                enricher.clone(),
-                metrics.clone(),
-            )),
+            renders,
             senders: senders.clone(),
             wake: wake.clone(),
             policy: RetryPolicy {
@@ -111,6 +120,7 @@ impl Application {
             settings: d.clone(),
             lanes: Default::default(),
             metrics: metrics.clone(),
+            bots: bots.clone(),
         };
         let chat = Chat {
             store: store.clone(),
@@ -134,6 +144,7 @@ impl Application {
                     events_per_day: settings.limits.endpoint_events_per_day,
                     bytes_per_day: settings.limits.endpoint_bytes_per_day,
                 },
+                bots,
             ),
             metrics: metrics.clone(),
             discord_verifier: discord_verifier(settings)?,
@@ -161,10 +172,16 @@ impl Application {
                 Duration::from_millis(settings.server.request_timeout_ms),
             ),
             worker,
+            digests,
             watch,
             limits: settings.limits.clone(),
             drain: Duration::from_millis(settings.server.request_timeout_ms + 1000),
         })
+    }
+
+    /// What makes due digests (tests and tools may run it with a time of their own).
+    pub fn digests(&self) -> crate::deliver::digest::Digests {
+        self.digests.clone()
     }
 
     pub fn port(&self) -> u16 {
@@ -181,6 +198,7 @@ impl Application {
         let (store, senders) = (self.worker.store.clone(), self.worker.senders.clone());
         tokio::spawn(crate::chat::audit::keep_checking(store, senders));
         tokio::spawn(hub_watch::run(self.watch, stop_rx.clone()));
+        tokio::spawn(self.digests.run(stop_rx.clone()));
         let worker = tokio::spawn(self.worker.run(stop_rx));
         tracing::info!(address = %addr, "herald ready on http://{addr}");
         let stopped = async move {

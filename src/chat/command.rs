@@ -10,6 +10,19 @@ pub enum Command {
         channel: Option<String>,
         /// `none`, `thread` or `thread+channel`; unset: `thread+channel`.
         threads: Option<String>,
+        rules: RuleArgs,
+    },
+    /// Sets a subscription's filter; an empty one removes it.
+    Filter {
+        subscription: String,
+        expr: String,
+    },
+    /// Why a stored event reached the channels it did, and not others.
+    Why {
+        /// An event id, or a Hub link to the discussion, commit or repo it was about.
+        what: String,
+        /// Only this channel (the CLI's `--channel`).
+        channel: Option<String>,
     },
     /// Stop a subscription, by id or by target (in this channel).
     Unsubscribe {
@@ -49,6 +62,17 @@ pub enum Command {
     Help,
 }
 
+/// A subscription's filter, noise defaults and schedule, as typed.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RuleArgs {
+    pub filter: Option<String>,
+    /// Turns the noise defaults off.
+    pub all: bool,
+    /// `instant`, `daily HH:MM` or `weekly DAY HH:MM`.
+    pub mode: Option<String>,
+    pub tz: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TemplateAction {
     Show,
@@ -69,20 +93,23 @@ impl TemplateAction {
     }
 }
 
-pub const USAGE: &str = "\
-subscribe <target> [scope…] [#channel] [threads=none|thread|thread+channel]   follow a repo (owner/name, datasets/owner/name, a huggingface.co link), owner/* or *
+pub const USAGE: &str = r#"subscribe <target> [scope…] [#channel] [threads=none|thread|thread+channel] [filter:"EXPR"] [all:true] [mode:"daily 09:00"] [tz:Europe/Paris]
+                                         follow a repo (owner/name, datasets/owner/name, a huggingface.co link), owner/* or *
 unsubscribe <id or target>               stop one
+filter <id> [EXPR]                       change a subscription's filter (is:pr is:merged, ref:main -author:bot…); none removes it
+why <event id or Hub link>               why an event reached this workspace's channels, or did not
 list [all] [page N]                      this channel's subscriptions, or the whole workspace's
 template show|edit|preview|reset <scope> [subscription id]   change how messages look
 setup [rotate]                           this workspace's own Hub webhook (admins)
 connect [CODE]                           sign in with Hugging Face, then confirm with the page's code: herald manages this workspace's Hub webhook (admins)
 disconnect                               unlink that account and delete its webhook (admins)
 test                                     post a sample message here
-help                                     this text";
+help                                     this text"#;
 
 /// Parses the words after `/herald`. A channel is a Slack reference `<#C123|name>`.
 pub fn parse(text: &str) -> Result<Command, String> {
-    let words: Vec<&str> = text.split_whitespace().collect();
+    let words = words(text).map_err(|e| format!("{e}\nUsage:\n{USAGE}"))?;
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
     let Some((verb, rest)) = words.split_first() else {
         return Ok(Command::Help);
     };
@@ -92,8 +119,23 @@ pub fn parse(text: &str) -> Result<Command, String> {
         "subscribe" | "sub" => {
             let (channels, args): (Vec<&str>, Vec<&str>) =
                 rest.iter().partition(|w| w.starts_with("<#"));
-            let (threads, args): (Vec<&str>, Vec<&str>) =
-                args.iter().partition(|w| w.starts_with("threads="));
+            let (options, args): (Vec<&str>, Vec<&str>) =
+                args.iter().partition(|w| option(w).is_some());
+            let mut threads = None;
+            let mut rules = RuleArgs::default();
+            for (key, value) in options.iter().filter_map(|w| option(w)) {
+                match key {
+                    "threads" => threads = Some(value.to_string()),
+                    "filter" => rules.filter = Some(value.to_string()),
+                    "mode" => rules.mode = Some(value.to_string()),
+                    "tz" => rules.tz = Some(value.to_string()),
+                    _ => match value {
+                        "true" | "yes" | "" => rules.all = true,
+                        "false" | "no" => rules.all = false,
+                        _ => return usage("all takes true or false (all:true)"),
+                    },
+                }
+            }
             let Some((target, scopes)) = args.split_first() else {
                 return usage("subscribe needs a target, e.g. subscribe acme/llama-7b");
             };
@@ -104,11 +146,25 @@ pub fn parse(text: &str) -> Result<Command, String> {
                 target: target.to_string(),
                 scopes: scopes.iter().map(|s| s.to_string()).collect(),
                 channel: channels.first().map(|c| c.to_string()),
-                threads: threads
-                    .last()
-                    .map(|t| t.trim_start_matches("threads=").to_string()),
+                threads,
+                rules,
             })
         }
+        "filter" => match rest {
+            [id, ..] => Ok(Command::Filter {
+                subscription: id.trim_start_matches('#').to_string(),
+                // The rest as typed: a filter has its own quotes and spaces.
+                expr: after_words(text, 2).replace(['“', '”'], "\""),
+            }),
+            [] => usage("filter needs a subscription id (see list) and a filter, e.g. filter 12 is:pr is:merged"),
+        },
+        "why" => match rest {
+            [what] => Ok(Command::Why {
+                what: what.trim_start_matches('#').to_string(),
+                channel: None,
+            }),
+            _ => usage("why needs one event id (herald events, or a message's footer) or a Hub link"),
+        },
         "unsubscribe" | "unsub" => match rest {
             [what] => Ok(Command::Unsubscribe {
                 what: what.trim_start_matches('#').to_string(),
@@ -171,6 +227,66 @@ pub fn parse(text: &str) -> Result<Command, String> {
     }
 }
 
+/// The options of subscribe: `key:value` or `key=value` for the keys it knows.
+fn option(word: &str) -> Option<(&str, &str)> {
+    let at = word.find([':', '='])?;
+    let key = &word[..at];
+    ["threads", "filter", "all", "mode", "tz"]
+        .contains(&key)
+        .then(|| (key, &word[at + 1..]))
+}
+
+/// The text after its first `n` words, as typed.
+fn after_words(text: &str, n: usize) -> &str {
+    let mut rest = text.trim_start();
+    for _ in 0..n {
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        rest = rest[end..].trim_start();
+    }
+    rest.trim_end()
+}
+
+/// Splits on spaces, except inside quotes (`"…"`, `“…”`, and `'…'` after `:` or `=`),
+/// which are taken off; `\"` inside `"…"` is a quote, so a quoted filter may quote.
+fn words(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut chars = text.chars().peekable();
+    let mut started = false;
+    while let Some(c) = chars.next() {
+        let close = match c {
+            '"' => Some('"'),
+            '“' => Some('”'),
+            '\'' if word.ends_with([':', '=']) => Some('\''),
+            _ => None,
+        };
+        if let Some(close) = close {
+            started = true;
+            loop {
+                match chars.next() {
+                    None => return Err(format!("a quote opened with {c} is never closed")),
+                    Some('\\') if close == '"' && chars.peek() == Some(&'"') => {
+                        word.push(chars.next().expect("peeked"));
+                    }
+                    Some(x) if x == close || (close == '”' && x == '"') => break,
+                    Some(x) => word.push(x),
+                }
+            }
+        } else if c.is_whitespace() {
+            if started || !word.is_empty() {
+                out.push(std::mem::take(&mut word));
+            }
+            started = false;
+        } else {
+            word.push(c);
+        }
+    }
+    if started || !word.is_empty() {
+        out.push(word);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,6 +300,56 @@ mod tests {
                 scopes: vec!["repo.content".into(), "discussion".into()],
                 channel: Some("<#C0123ABCDEF|ops>".into()),
                 threads: None,
+                rules: RuleArgs::default(),
+            }
+        );
+        assert_eq!(
+            parse(r#"subscribe acme/x filter:"is:pr title:\"release notes\"" all:true mode:“daily 09:00” tz:Europe/Paris threads=none"#).unwrap(),
+            Command::Subscribe {
+                target: "acme/x".into(),
+                scopes: vec![],
+                channel: None,
+                threads: Some("none".into()),
+                rules: RuleArgs {
+                    filter: Some(r#"is:pr title:"release notes""#.into()),
+                    all: true,
+                    mode: Some("daily 09:00".into()),
+                    tz: Some("Europe/Paris".into()),
+                },
+            }
+        );
+        assert_eq!(
+            parse(r#"subscribe acme/x filter:'ref:main -author:bot'"#).unwrap(),
+            Command::Subscribe {
+                target: "acme/x".into(),
+                scopes: vec![],
+                channel: None,
+                threads: None,
+                rules: RuleArgs {
+                    filter: Some("ref:main -author:bot".into()),
+                    ..RuleArgs::default()
+                },
+            }
+        );
+        assert_eq!(
+            parse(r#"filter #12  is:pr  title:"a b" "#).unwrap(),
+            Command::Filter {
+                subscription: "12".into(),
+                expr: r#"is:pr  title:"a b""#.into()
+            }
+        );
+        assert_eq!(
+            parse("filter 12").unwrap(),
+            Command::Filter {
+                subscription: "12".into(),
+                expr: String::new()
+            }
+        );
+        assert_eq!(
+            parse("why 881").unwrap(),
+            Command::Why {
+                what: "881".into(),
+                channel: None
             }
         );
         assert_eq!(parse("").unwrap(), Command::Help);
@@ -227,6 +393,10 @@ mod tests {
             "template edit",
             "template burn repo",
             "list everything",
+            "filter",
+            "why",
+            "subscribe acme/x all:maybe",
+            "subscribe acme/x filter:\"is:pr",
         ] {
             let err = parse(bad).unwrap_err();
             assert!(err.contains("Usage:"), "{bad}: {err}");

@@ -148,9 +148,17 @@ impl Chat {
                 scopes,
                 channel,
                 threads,
+                rules,
             } => {
                 let (channel, threads) = (channel.as_deref(), threads.as_deref());
-                commands::subscribe::run(self, actor, &target, &scopes, channel, threads).await
+                let run = commands::subscribe::run;
+                run(self, actor, &target, &scopes, channel, threads, &rules).await
+            }
+            Command::Filter { subscription, expr } => {
+                commands::filter::run(self, actor, &subscription, &expr).await
+            }
+            Command::Why { what, channel } => {
+                commands::why::run(self, actor, &what, channel.as_deref()).await
             }
             Command::Unsubscribe { what } => commands::unsubscribe::run(self, actor, &what).await,
             Command::List { everywhere, page } => {

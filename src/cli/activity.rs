@@ -30,8 +30,24 @@ pub async fn events(settings: &Settings, limit: i64) -> anyhow::Result<String> {
     let lines: Vec<String> = rows
         .iter()
         .map(|e| {
+            let reached = e.sent + e.waiting + e.digest + e.failed;
+            let parts: Vec<String> = [
+                (e.sent, "sent"),
+                (e.digest, "in a digest"),
+                (e.waiting, "waiting"),
+                (e.failed, "failed"),
+                (e.skipped, "left out by a filter"),
+            ]
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect();
+            let parts = match parts.is_empty() {
+                true => String::new(),
+                false => format!(" ({})", parts.join(", ")),
+            };
             format!(
-                "#{} {} {} {} {}/{} via {} ({}): {} sent, {} failed, {} waiting",
+                "#{} {} {} {} {}/{} via {} ({}): {reached} channel{}{parts}",
                 e.id,
                 when(e.received_at),
                 e.action,
@@ -40,9 +56,7 @@ pub async fn events(settings: &Settings, limit: i64) -> anyhow::Result<String> {
                 e.repo_name,
                 e.endpoint,
                 e.format,
-                e.sent,
-                e.failed,
-                e.waiting,
+                if reached == 1 { "" } else { "s" },
             )
         })
         .collect();
@@ -105,7 +119,8 @@ pub async fn replay(settings: &Settings, event_id: i64) -> anyhow::Result<String
         "operator" => Origin::Operator,
         ws => Origin::Workspace(ws.to_string()),
     };
-    let accepted = ingest::accept(&store, &origin, body).await?;
+    let bots = crate::route::Bots::new(&settings.hub.bots);
+    let accepted = ingest::accept(&store, &origin, body, &bots).await?;
     Ok(format!(
         "Replayed event #{event_id} as event #{}: {} deliveries queued; a running herald serve sends them.",
         accepted.event_id, accepted.deliveries

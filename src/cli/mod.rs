@@ -54,6 +54,22 @@ pub enum Command {
         /// a thread, with openings, closes and merges also in the channel).
         #[arg(long)]
         threads: Option<String>,
+        #[command(flatten)]
+        rules: RuleFlags,
+    },
+    /// Set a subscription's filter; an empty EXPR removes it.
+    Filter {
+        id: i64,
+        /// e.g. 'is:pr is:merged' or 'ref:main -author:bot' (README, "Filters").
+        #[arg(default_value = "")]
+        expr: String,
+    },
+    /// Why a stored event reached the channels it did, and not others.
+    Why {
+        event_id: i64,
+        /// Only this channel's subscriptions.
+        #[arg(long)]
+        channel: Option<String>,
     },
     /// Remove a subscription by its id.
     Unsubscribe { id: i64 },
@@ -96,6 +112,23 @@ pub enum Command {
     },
 }
 
+/// A subscription's filter, noise defaults and schedule.
+#[derive(Debug, Default, clap::Args)]
+pub struct RuleFlags {
+    /// Only the events this filter selects, e.g. 'is:pr is:merged' (README, "Filters").
+    #[arg(long)]
+    pub filter: Option<String>,
+    /// Also the events the noise defaults leave out (conversion pushes, PR refs).
+    #[arg(long)]
+    pub all: bool,
+    /// instant (the default), "daily HH:MM" or "weekly DAY HH:MM": one digest per period.
+    #[arg(long)]
+    pub mode: Option<String>,
+    /// The digest's time zone, an IANA name such as Europe/Paris (default UTC).
+    #[arg(long)]
+    pub tz: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DiscordCommand {
     /// Registers /herald with Discord: globally, or in one server (instant, for trying it).
@@ -129,12 +162,33 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
             channel,
             scopes,
             threads,
+            rules,
         } => {
             let cmd = Chat::Subscribe {
                 target,
                 scopes,
                 channel: Some(channel),
                 threads,
+                rules: crate::chat::command::RuleArgs {
+                    filter: rules.filter,
+                    all: rules.all,
+                    mode: rules.mode,
+                    tz: rules.tz,
+                },
+            };
+            subscriptions::run(settings, cmd).await
+        }
+        Command::Filter { id, expr } => {
+            let cmd = Chat::Filter {
+                subscription: id.to_string(),
+                expr,
+            };
+            subscriptions::run(settings, cmd).await
+        }
+        Command::Why { event_id, channel } => {
+            let cmd = Chat::Why {
+                what: event_id.to_string(),
+                channel,
             };
             subscriptions::run(settings, cmd).await
         }

@@ -2,7 +2,7 @@
 //! environment variables, then validation.
 
 use crate::hub::Scope;
-use crate::route::subscription::{Source, Threads};
+use crate::route::subscription::{Rules, Source, Threads};
 use crate::route::{Channel, Platform, Target};
 use crate::store::subscriptions::NewSubscription;
 use anyhow::Context;
@@ -123,6 +123,14 @@ impl Settings {
                         .map_err(anyhow::Error::msg)
                         .with_context(at)?
                         .unwrap_or_default(),
+                    rules: Rules::parse(
+                        s.filter.as_deref(),
+                        s.all,
+                        s.mode.as_deref(),
+                        s.tz.as_deref(),
+                    )
+                    .map_err(anyhow::Error::msg)
+                    .with_context(at)?,
                 })
             })
             .collect()

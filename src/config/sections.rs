@@ -60,6 +60,8 @@ pub struct Hub {
     pub reconcile_interval_ms: u64,
     /// "Sign in with Hugging Face", for `/herald connect`.
     pub oauth: OAuth,
+    /// Hub usernames `author:bot` matches besides the Hub's own bots.
+    pub bots: Vec<String>,
 }
 
 #[derive(Clone, Default, Serialize, Deserialize)]
@@ -114,6 +116,7 @@ impl Default for Hub {
             manage_webhook: None,
             reconcile_interval_ms: 300_000,
             oauth: OAuth::default(),
+            bots: Vec::new(),
         }
     }
 }
@@ -304,7 +307,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeclaredSubscription {
     pub target: String,
     pub channel: String,
@@ -313,4 +316,15 @@ pub struct DeclaredSubscription {
     /// `none`, `thread` or `thread+channel` (the default).
     #[serde(default)]
     pub threads: Option<String>,
+    /// A filter (README, "Filters"), e.g. `is:pr is:merged`.
+    #[serde(default)]
+    pub filter: Option<String>,
+    /// Turns the noise defaults off.
+    #[serde(default)]
+    pub all: bool,
+    /// `instant` (the default), `daily HH:MM` or `weekly DAY HH:MM`, in `tz`.
+    #[serde(default)]
+    pub mode: Option<String>,
+    #[serde(default)]
+    pub tz: Option<String>,
 }

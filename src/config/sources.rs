@@ -12,7 +12,9 @@ use figment::{Figment, Profile, Provider};
 const NOT_SETTINGS: &[&str] = &["HERALD_LOG"];
 
 /// The keys of a `[[subscriptions]]` entry.
-const SUBSCRIPTION_KEYS: &[&str] = &["target", "channel", "scopes", "threads"];
+const SUBSCRIPTION_KEYS: &[&str] = &[
+    "target", "channel", "scopes", "threads", "filter", "all", "mode", "tz",
+];
 
 /// The layered settings, not yet extracted, and what was ignored.
 pub struct Sources {

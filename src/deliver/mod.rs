@@ -3,6 +3,7 @@
 
 pub mod burst;
 pub mod console;
+pub mod digest;
 pub mod discord;
 mod fair;
 pub mod lanes;

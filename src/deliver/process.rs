@@ -5,11 +5,27 @@ use super::burst;
 use super::worker::Worker;
 use crate::hub::Event;
 use crate::render::Message;
-use crate::route::{Channel, Platform};
+use crate::route::filter::Truth;
+use crate::route::{judge, Bots, Channel, Origin, Platform, Subscription, Verdict};
 use crate::store::deliveries::{self, Claimed};
-use crate::store::{now_ms, subscriptions, templates};
+use crate::store::{events, lookup, now_ms, subscriptions, templates};
+use sqlx::SqlitePool;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Why a delivery will not be sent.
+pub(crate) enum NotReady {
+    /// For good, with the reason (a failure).
+    Failed(String),
+    /// A filter left it out once the facts were in.
+    Skipped(String),
+}
+
+impl From<String> for NotReady {
+    fn from(reason: String) -> Self {
+        NotReady::Failed(reason)
+    }
+}
 
 /// One claimed delivery, ready to send.
 pub(super) struct Ready {
@@ -57,7 +73,12 @@ impl Worker {
         }
         let first = match self.ready(head.clone(), channel.platform).await {
             Ok(r) => r,
-            Err(reason) => {
+            Err(NotReady::Skipped(reason)) => {
+                tracing::info!(delivery = head.id, event = head.event_id, channel = %head.channel, %reason, "delivery skipped");
+                deliveries::mark_skipped(pool, head.id, &reason).await?;
+                return Ok(None);
+            }
+            Err(NotReady::Failed(reason)) => {
                 self.fail(head, &reason).await?;
                 return Ok(None);
             }
@@ -83,9 +104,10 @@ impl Worker {
     }
 
     /// Loads and renders one delivery; the error is a permanent reason.
-    async fn ready(&self, claimed: Claimed, platform: Platform) -> Result<Ready, String> {
+    async fn ready(&self, claimed: Claimed, platform: Platform) -> Result<Ready, NotReady> {
         let pool = &self.store.pool;
         let event = self.renders.event(pool, claimed.event_id).await?;
+        let unchecked = look_again(pool, &self.bots, &claimed, &event).await?;
         let overrides = match claimed.subscription_id {
             Some(id) => templates::overrides(pool, id)
                 .await
@@ -98,10 +120,10 @@ impl Worker {
             .await?;
         // What the Hub's API could not add is the operator's to know, not the channel's.
         let missing = event.facts.as_ref().and_then(|f| f.missing.clone());
-        let note = match (note, missing) {
-            (Some(n), Some(m)) => Some(format!("{n}; {m}")),
-            (n, m) => n.or(m),
-        };
+        let note = [note, missing, unchecked]
+            .into_iter()
+            .flatten()
+            .reduce(|a, b| format!("{a}; {b}"));
         Ok(Ready {
             claimed,
             event,
@@ -160,5 +182,65 @@ impl Worker {
         }
         deliveries::release(&self.store.pool, &unused).await?;
         Ok(())
+    }
+}
+
+/// A filter that could not decide when the event arrived (who did it, which files)
+/// decides now that the Hub API's facts are in: for a message, and for each event of a
+/// digest. `Ok(Some(note))`: it still cannot, and the event goes out with that note,
+/// never dropped on a guess.
+pub(crate) async fn look_again(
+    pool: &SqlitePool,
+    bots: &Bots,
+    claimed: &Claimed,
+    event: &Event,
+) -> Result<Option<String>, NotReady> {
+    let Some(id) = claimed.subscription_id else {
+        return Ok(None);
+    };
+    let sub = subscriptions::get(pool, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(filter) = sub.as_ref().and_then(|s| s.rules.filter.as_ref()) else {
+        return Ok(None);
+    };
+    match filter.eval(event, bots) {
+        Truth::Yes => return Ok(None),
+        Truth::Unknown => {
+            let terms = filter.unknown_terms(event, bots).join(", ");
+            let why = event.facts.as_ref().and_then(|f| f.missing.clone());
+            let why = why.unwrap_or_else(|| "the Hub API was not asked".into());
+            return Ok(Some(format!(
+                "filter {terms} could not be checked ({why}); delivered"
+            )));
+        }
+        Truth::No => {}
+    }
+    // Another subscription of this channel may still want it.
+    let stored = events::get(pool, claimed.event_id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let origin = match stored.as_ref().map(|s| s.endpoint.as_str()) {
+        Some("operator") | None => Origin::Operator,
+        Some(ws) => Origin::Workspace(ws.to_string()),
+    };
+    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
+    let all = lookup::candidates(&mut conn, event)
+        .await
+        .map_err(|e| e.to_string())?;
+    let mine: Vec<&Subscription> = all
+        .iter()
+        .filter(|s| s.channel.to_string() == claimed.channel)
+        .collect();
+    let wanted = |s: &&&Subscription| {
+        let verdict = judge(event, &origin, s, mine.iter().copied(), bots);
+        s.id != id && matches!(verdict, Verdict::Yes { .. })
+    };
+    match mine.iter().find(wanted) {
+        Some(_) => Ok(None),
+        None => Err(NotReady::Skipped(format!(
+            "the filter of subscription #{id} left it out at `{}`",
+            filter.failing_term(event, bots)
+        ))),
     }
 }

@@ -43,6 +43,8 @@ pub struct Worker {
     pub settings: Delivery,
     pub lanes: Arc<Lanes>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Who `author:bot` means, for filters' second look.
+    pub bots: Arc<crate::route::Bots>,
 }
 
 /// Sends in flight at once, at most: the rest wait for the next round, in their turn.

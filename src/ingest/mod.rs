@@ -9,10 +9,11 @@ pub mod budget;
 mod writer;
 
 use crate::hub::{payload, Event};
-use crate::route::Origin;
+use crate::route::{Bots, Origin};
 use crate::store::direct::Direct;
 use crate::store::Store;
 use axum::body::Bytes;
+use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most events committed in one transaction.
@@ -57,14 +58,15 @@ pub struct Ingest {
 }
 
 impl Ingest {
-    pub fn start(store: Store, budget: budget::Budget) -> Ingest {
+    /// `bots`: who `author:bot` means in filters.
+    pub fn start(store: Store, budget: budget::Budget, bots: Arc<Bots>) -> Ingest {
         let (jobs, rx) = mpsc::channel(4 * GROUP_MAX);
         // The writer is the bottleneck of a burst: it gets a thread of its own, so that it
         // never waits in line behind the request tasks. Called from within the runtime.
         let rt = tokio::runtime::Handle::current();
         std::thread::Builder::new()
             .name("herald-ingest".into())
-            .spawn(move || writer::run(store, rx, rt, budget))
+            .spawn(move || writer::run(store, rx, rt, budget, bots))
             .expect("a thread for the ingest writer");
         Ingest { jobs }
     }
@@ -96,13 +98,18 @@ impl Ingest {
 
 /// Stores one event without the writer (replays, and tools beside a running server), on a
 /// connection of its own whose commit is itself durable.
-pub async fn accept(store: &Store, origin: &Origin, raw: &[u8]) -> Result<Accepted, IngestError> {
+pub async fn accept(
+    store: &Store,
+    origin: &Origin,
+    raw: &[u8],
+    bots: &Bots,
+) -> Result<Accepted, IngestError> {
     let event = payload::parse(raw)?;
     let mut direct = Direct::open(&store.path)?;
     let item = writer::Item::new(origin, &event, raw);
     let mut cache = writer::RouteCache::default();
     let (event_id, deliveries) =
-        writer::store_group(store, &mut direct, &mut cache, &[item]).await?[0];
+        writer::store_group(store, &mut direct, &mut cache, &[item], bots).await?[0];
     Ok(Accepted {
         event_id,
         event,

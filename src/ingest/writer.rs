@@ -5,18 +5,25 @@
 
 use super::budget::{Budget, Budgets};
 use super::{Accepted, IngestError, Job, GROUP_MAX};
-use crate::route::{self, Origin, Subscription};
+use crate::route::{self, Bots, Origin, Subscription};
 use crate::store::direct::{DeliveryRow, Direct, EventRow};
 use crate::store::lookup::{self, LookupKey};
 use crate::store::{now_ms, Store};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
 /// Runs until every sender is gone. `rt` serves the routing lookups, which go through
 /// the pool.
-pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle, budget: Budget) {
+pub(super) fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<Job>,
+    rt: Handle,
+    budget: Budget,
+    bots: Arc<Bots>,
+) {
     let mut direct: Option<Direct> = None;
     let mut cache = RouteCache::default();
     let mut budgets = Budgets::new(budget);
@@ -38,7 +45,7 @@ pub(super) fn run(store: Store, mut rx: mpsc::Receiver<Job>, rt: Handle, budget:
             Some(d) => Ok(d),
             None => Direct::open(&store.path).map(|d| direct.insert(d)),
         }
-        .and_then(|d| rt.block_on(store_group(&store, d, &mut cache, &items)));
+        .and_then(|d| rt.block_on(store_group(&store, d, &mut cache, &items, &bots)));
         drop(items);
         match stored {
             Ok(done) => {
@@ -143,6 +150,7 @@ pub(super) async fn store_group(
     direct: &mut Direct,
     cache: &mut RouteCache,
     items: &[Item<'_>],
+    bots: &Bots,
 ) -> anyhow::Result<Vec<(i64, usize)>> {
     let rows: Vec<&EventRow> = items.iter().map(|i| &i.row).collect();
     let keys: Vec<Vec<LookupKey>> = items
@@ -151,18 +159,28 @@ pub(super) async fn store_group(
         .collect();
     for _ in 0..ATTEMPTS {
         let version = cache.fill(store, &keys).await?;
-        let mut deliveries: Vec<(usize, i64, String)> = Vec::new();
+        let now = now_ms();
+        let mut channels: Vec<(usize, i64, String, Option<i64>)> = Vec::new();
         let mut counts = Vec::with_capacity(items.len());
         for (n, item) in items.iter().enumerate() {
-            let chosen = route::select(item.row.event, item.origin, cache.candidates(&keys[n]));
-            deliveries.extend(chosen.iter().map(|s| (n, s.id, s.channel.to_string())));
+            let candidates: Vec<&Subscription> = cache.candidates(&keys[n]).collect();
+            let chosen = route::select(item.row.event, item.origin, &candidates, bots);
+            channels.extend(chosen.iter().map(|c| {
+                let held = c.sub.rules.schedule.next_due(now);
+                (n, c.sub.id, c.sub.channel.to_string(), held)
+            }));
             counts.push(chosen.len());
         }
-        let deliveries: Vec<DeliveryRow> = deliveries
+        let deliveries: Vec<DeliveryRow> = channels
             .iter()
-            .map(|(n, s, c)| (*n, *s, c.as_str()))
+            .map(|(n, s, c, held)| DeliveryRow {
+                event: *n,
+                subscription: *s,
+                channel: c,
+                held_until: *held,
+            })
             .collect();
-        if let Some(ids) = direct.write(version, &rows, &deliveries, now_ms())? {
+        if let Some(ids) = direct.write(version, &rows, &deliveries, now)? {
             return Ok(ids.into_iter().zip(counts).collect());
         }
         cache.version = None;

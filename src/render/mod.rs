@@ -4,6 +4,7 @@
 mod balance;
 pub mod context;
 pub mod custom;
+pub mod digest;
 pub mod escape;
 pub mod helpers;
 pub mod limits;

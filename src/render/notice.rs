@@ -20,6 +20,9 @@ pub struct Notice {
     pub url: String,
     /// Unique, so that two notices in a row are never merged into one message.
     pub key: String,
+    /// A digest's summary, when this notice is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<super::digest::Digest>,
 }
 
 impl Notice {
@@ -32,10 +35,14 @@ impl Notice {
             lines,
             url: url.into(),
             key: hex::encode(key),
+            digest: None,
         }
     }
 
     pub fn message(&self, platform: Platform) -> Message {
+        if let Some(d) = &self.digest {
+            return d.message(platform);
+        }
         let lines: Vec<String> = self.lines.iter().map(|l| escape(platform, l)).collect();
         Message {
             headline: escape(platform, &self.headline),

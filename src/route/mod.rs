@@ -2,11 +2,15 @@
 
 pub mod channel;
 pub mod filter;
+pub mod judge;
+pub mod schedule;
 pub mod subscription;
 pub mod target;
 
 pub use channel::{Channel, Platform};
-pub use subscription::Subscription;
+pub use filter::{Bots, Filter};
+pub use judge::{judge, Verdict, Why};
+pub use subscription::{Rules, Subscription};
 pub use target::Target;
 
 use crate::hub::Event;
@@ -44,19 +48,34 @@ impl Origin {
     }
 }
 
-/// From the candidates the store found by key, the subscriptions that get the event:
-/// those allowed to see it whose scopes want it, one per channel (the most specific).
+/// One subscription chosen for an event.
+#[derive(Debug, Clone, Copy)]
+pub struct Chosen<'a> {
+    pub sub: &'a Subscription,
+    /// Its filter decided; false when it waits for the Hub API's facts.
+    pub sure: bool,
+}
+
+/// From the candidates the store found by key, the subscriptions that get the event: one
+/// per channel, a sure one before one whose filter waits for facts, then the most
+/// specific.
 pub fn select<'a>(
     event: &Event,
     origin: &Origin,
-    candidates: impl IntoIterator<Item = &'a Subscription>,
-) -> Vec<&'a Subscription> {
-    let mut chosen: Vec<&Subscription> = candidates
-        .into_iter()
-        .filter(|s| origin.may_reach(s, event) && s.wants(event))
+    candidates: &[&'a Subscription],
+    bots: &Bots,
+) -> Vec<Chosen<'a>> {
+    let mut chosen: Vec<Chosen> = candidates
+        .iter()
+        .filter_map(
+            |sub| match judge(event, origin, sub, candidates.iter().copied(), bots) {
+                Verdict::Yes { sure } => Some(Chosen { sub, sure }),
+                Verdict::No(_) => None,
+            },
+        )
         .collect();
-    chosen.sort_by_key(|s| (std::cmp::Reverse(s.specificity()), s.id));
+    chosen.sort_by_key(|c| (!c.sure, std::cmp::Reverse(c.sub.specificity()), c.sub.id));
     let mut seen = std::collections::HashSet::new();
-    chosen.retain(|s| seen.insert(&s.channel));
+    chosen.retain(|c| seen.insert(&c.sub.channel));
     chosen
 }

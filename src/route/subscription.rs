@@ -1,8 +1,10 @@
 //! A subscription: a target, the scopes it wants (none listed: all), and a channel.
 
 use super::channel::{Channel, Platform};
+use super::filter::Filter;
+use super::schedule::Schedule;
 use super::target::Target;
-use crate::hub::{Event, Scope};
+use crate::hub::Scope;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("threads must be none, thread or thread+channel, not \"{0}\"")]
@@ -90,6 +92,54 @@ impl std::fmt::Display for Source {
     }
 }
 
+/// What a subscription lets through, and when it tells.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rules {
+    pub filter: Option<Filter>,
+    /// The noise defaults (route/judge.rs) are off.
+    pub all: bool,
+    pub schedule: Schedule,
+}
+
+impl Rules {
+    /// Reads the rules as typed anywhere (CLI, chat, bot.toml); the error says how to fix.
+    pub fn parse(
+        filter: Option<&str>,
+        all: bool,
+        mode: Option<&str>,
+        tz: Option<&str>,
+    ) -> Result<Rules, String> {
+        let filter = match filter {
+            Some(text) => Filter::parse(text).map_err(|e| e.to_string())?,
+            None => None,
+        };
+        let schedule = match (mode, tz) {
+            (None, None) => Schedule::default(),
+            (mode, tz) => Schedule::parse(mode.unwrap_or("instant"), tz)?,
+        };
+        Ok(Rules {
+            filter,
+            all,
+            schedule,
+        })
+    }
+
+    /// `, filter: …, all events, daily 09:00 Europe/Paris`, or nothing for the defaults.
+    pub fn describe(&self) -> String {
+        let mut out = String::new();
+        if let Some(f) = &self.filter {
+            out.push_str(&format!(", filter: {f}"));
+        }
+        if self.all {
+            out.push_str(", noise defaults off");
+        }
+        if self.schedule.is_digest() {
+            out.push_str(&format!(", digest {}", self.schedule));
+        }
+        out
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Subscription {
     pub id: i64,
@@ -109,16 +159,10 @@ pub struct Subscription {
     /// Its workspace connected a Hub account whose webhook exists: its events come from
     /// that webhook (until then, from the operator's).
     pub own_account: bool,
+    pub rules: Rules,
 }
 
 impl Subscription {
-    /// Whether this subscription wants the event: its target and one of its scopes match.
-    pub fn wants(&self, event: &Event) -> bool {
-        self.paused.is_none()
-            && self.target.matches(event)
-            && scopes_cover(&self.scopes, &event.scope)
-    }
-
     /// One line saying exactly what is active.
     pub fn describe(&self) -> String {
         let threads = match self.threads {
@@ -130,11 +174,12 @@ impl Subscription {
             None => String::new(),
         };
         format!(
-            "#{}: {} → {} ({}{threads}){paused}",
+            "#{}: {} → {} ({}{threads}{}){paused}",
             self.id,
             self.target.describe(),
             self.channel,
-            describe_scopes(&self.scopes)
+            describe_scopes(&self.scopes),
+            self.rules.describe()
         )
     }
 

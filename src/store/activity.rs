@@ -17,6 +17,10 @@ pub struct EventLine {
     pub sent: i64,
     pub failed: i64,
     pub waiting: i64,
+    /// Held for a digest, or told in one.
+    pub digest: i64,
+    /// Left out by a filter once the Hub API's facts were in.
+    pub skipped: i64,
 }
 
 pub async fn events(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<EventLine>> {
@@ -24,7 +28,9 @@ pub async fn events(pool: &SqlitePool, limit: i64) -> sqlx::Result<Vec<EventLine
         "SELECT e.id, e.received_at, e.endpoint, e.format, e.scope, e.action, e.repo_type, e.repo_name,
                 COALESCE(SUM(d.status = 'sent'), 0) AS sent,
                 COALESCE(SUM(d.status = 'failed'), 0) AS failed,
-                COALESCE(SUM(d.status IN ('pending', 'sending')), 0) AS waiting
+                COALESCE(SUM(d.status IN ('pending', 'sending')), 0) AS waiting,
+                COALESCE(SUM(d.status IN ('held', 'digested')), 0) AS digest,
+                COALESCE(SUM(d.status = 'skipped'), 0) AS skipped
          FROM events e LEFT JOIN deliveries d ON d.event_id = e.id
          GROUP BY e.id ORDER BY e.id DESC LIMIT ?",
     )

@@ -1,5 +1,5 @@
-//! The outbox: one row per (event, channel), claimed with a lease, finished as sent or
-//! failed with the reason.
+//! The outbox: one row per (event, channel), claimed with a lease, finished as sent,
+//! failed or skipped with the reason; or held for a digest, then told in it.
 
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 
@@ -25,6 +25,12 @@ pub enum Status {
     Sending,
     Sent,
     Failed,
+    /// Left out by a filter once the Hub API's facts were in (`last_error` says which).
+    Skipped,
+    /// Waiting, until `due_at`, for its channel's digest.
+    Held,
+    /// Told in the digest delivery `merged_into`.
+    Digested,
 }
 
 impl Status {
@@ -34,11 +40,17 @@ impl Status {
             Status::Sending => "sending",
             Status::Sent => "sent",
             Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Held => "held",
+            Status::Digested => "digested",
         }
     }
 
     pub fn is_finished(self) -> bool {
-        matches!(self, Status::Sent | Status::Failed)
+        matches!(
+            self,
+            Status::Sent | Status::Failed | Status::Skipped | Status::Digested
+        )
     }
 }
 
@@ -267,6 +279,18 @@ pub async fn retry_at(
     .bind(due_at)
     .bind(reason)
     .bind(i64::from(!counted))
+    .bind(id)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Finishes a delivery that a filter left out, with which and why.
+pub async fn mark_skipped(pool: &SqlitePool, id: i64, reason: &str) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE deliveries SET status = 'skipped', lease_until = NULL, last_error = ? WHERE id = ?",
+    )
+    .bind(reason)
     .bind(id)
     .execute(pool)
     .await?;

@@ -15,8 +15,15 @@ pub struct EventRow<'a> {
     pub raw: &'a [u8],
 }
 
-/// A delivery to queue: the index of its event in the group, the subscription, the channel.
-pub type DeliveryRow<'a> = (usize, i64, &'a str);
+/// A delivery to queue.
+pub struct DeliveryRow<'a> {
+    /// The index of its event in the group.
+    pub event: usize,
+    pub subscription: i64,
+    pub channel: &'a str,
+    /// Held for a digest due then (unix ms), rather than sent.
+    pub held_until: Option<i64>,
+}
 
 pub struct Direct {
     begin: Stmt,
@@ -44,8 +51,8 @@ impl Direct {
             // Unlike `deliveries::enqueue`, which returns the id of a delivery already
             // there, this one needs no id back: a duplicate is simply not queued twice.
             delivery: db.prepare(
-                "INSERT INTO deliveries (event_id, subscription_id, channel, due_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (event_id, channel) DO NOTHING",
+                "INSERT INTO deliveries (event_id, subscription_id, channel, status, due_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (event_id, channel) DO NOTHING",
             )?,
             usage: db.prepare(
                 "INSERT INTO endpoint_usage (endpoint, day, events, bytes) VALUES (?1, ?2, ?3, ?4)
@@ -108,7 +115,7 @@ impl Direct {
         let mut used: Vec<(&str, i64, i64)> = Vec::new();
         let mut fanout = vec![0i64; events.len()];
         for d in deliveries {
-            if let Some(n) = fanout.get_mut(d.0) {
+            if let Some(n) = fanout.get_mut(d.event) {
                 *n += 1;
             }
         }
@@ -127,13 +134,22 @@ impl Direct {
             s.bind_i64(4, bytes)?;
             s.run().context("cannot count an endpoint's use")?;
         }
-        for &(event, subscription, channel) in deliveries {
-            let id = ids.get(event).context("a delivery of no event")?;
+        for d in deliveries {
+            let id = ids.get(d.event).context("a delivery of no event")?;
             let mut s = self.db.stmt(self.delivery)?;
             s.bind_i64(1, *id)?;
-            s.bind_i64(2, subscription)?;
-            s.bind_text(3, channel)?;
-            s.bind_i64(4, now)?;
+            s.bind_i64(2, d.subscription)?;
+            s.bind_text(3, d.channel)?;
+            s.bind_text(
+                4,
+                if d.held_until.is_some() {
+                    "held"
+                } else {
+                    "pending"
+                },
+            )?;
+            s.bind_i64(5, d.held_until.unwrap_or(now))?;
+            s.bind_i64(6, now)?;
             s.run().context("cannot queue a delivery")?;
         }
         Ok(Some(ids))
@@ -175,10 +191,16 @@ mod tests {
     async fn a_group_is_stored_with_its_deliveries_under_consecutive_ids() {
         let (_dir, store, mut direct, event) = setup().await;
         let (a, b) = (row(&event), row(&event));
+        let d = |event, subscription, channel| DeliveryRow {
+            event,
+            subscription,
+            channel,
+            held_until: None,
+        };
         let deliveries = [
-            (0, 7, "console:a"),
-            (1, 7, "console:a"),
-            (1, 8, "console:b"),
+            d(0, 7, "console:a"),
+            d(1, 7, "console:a"),
+            d(1, 8, "console:b"),
         ];
         let ids = direct.write(0, &[&a, &b], &deliveries, 1).unwrap().unwrap();
         assert_eq!(ids.len(), 2);
@@ -201,7 +223,13 @@ mod tests {
         let a = row(&event);
         let stale = direct.write(41, &[&a], &[], 1).unwrap();
         assert!(stale.is_none(), "routed at another version");
-        let bad = direct.write(0, &[&a], &[(3, 7, "console:a")], 1);
+        let stray = DeliveryRow {
+            event: 3,
+            subscription: 7,
+            channel: "console:a",
+            held_until: None,
+        };
+        let bad = direct.write(0, &[&a], &[stray], 1);
         assert!(bad.is_err());
         assert_eq!(count(&store, "events").await, 0, "rolled back");
         // The connection is still usable after both.

@@ -146,6 +146,24 @@ pub async fn missed_before(
     }))
 }
 
+/// The latest events of a repo (by its index), newest first.
+pub async fn latest_of(
+    pool: &sqlx::SqlitePool,
+    repo_type: &str,
+    repo_name: &str,
+    limit: i64,
+) -> sqlx::Result<Vec<StoredEvent>> {
+    sqlx::query_as(
+        "SELECT id, received_at, endpoint, raw FROM events
+         WHERE repo_name = ? AND repo_type = ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(repo_name)
+    .bind(repo_type)
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+}
+
 pub async fn get(pool: &sqlx::SqlitePool, id: i64) -> sqlx::Result<Option<StoredEvent>> {
     sqlx::query_as("SELECT id, received_at, endpoint, raw FROM events WHERE id = ?")
         .bind(id)
@@ -162,7 +180,7 @@ pub async fn purge(pool: &sqlx::SqlitePool, before: i64) -> sqlx::Result<u64> {
              (SELECT id FROM events WHERE received_at >= ?1 ORDER BY id LIMIT 1),
              (SELECT max(id) + 1 FROM events))
          AND NOT EXISTS
-             (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'sending'))",
+             (SELECT 1 FROM deliveries d WHERE d.event_id = events.id AND d.status IN ('pending', 'sending', 'held'))",
     )
     .bind(before)
     .execute(pool)

@@ -4,7 +4,8 @@
 use crate::hub::repo::repo_key;
 use crate::hub::Scope;
 use crate::route::subscription::merge_scopes;
-use crate::route::subscription::{Source, Threads};
+use crate::route::subscription::{Rules, Source, Threads};
+use crate::route::Filter;
 use crate::route::{Channel, Subscription, Target};
 use anyhow::Context;
 use sqlx::{SqliteConnection, SqlitePool};
@@ -20,6 +21,7 @@ pub struct NewSubscription {
     pub source: Source,
     pub created_by: String,
     pub threads: Threads,
+    pub rules: Rules,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -45,6 +47,10 @@ pub(super) struct Row {
     threads: String,
     paused_reason: Option<String>,
     own_account: bool,
+    filter: String,
+    all_events: bool,
+    mode: String,
+    tz: String,
 }
 
 impl Row {
@@ -68,12 +74,22 @@ impl Row {
             threads: Threads::parse(&self.threads).with_context(|| bad("threads mode"))?,
             paused: self.paused_reason,
             own_account: self.own_account,
+            rules: Rules::parse(
+                Some(self.filter.as_str()),
+                self.all_events,
+                // Most are instant: no zone to look up.
+                Some(self.mode.as_str()).filter(|m| *m != "instant"),
+                Some(self.tz.as_str()).filter(|_| self.mode != "instant"),
+            )
+            .map_err(anyhow::Error::msg)
+            .with_context(|| bad("filter or mode"))?,
         })
     }
 }
 
 pub(super) const COLUMNS: &str =
     "id, target, scopes, channel, workspace, source, created_at, created_by, threads, paused_reason,
+     filter, all_events, mode, tz,
      EXISTS (SELECT 1 FROM hub_accounts a JOIN hub_webhooks w ON w.owner = a.workspace
              WHERE a.workspace = subscriptions.workspace AND a.revoked IS NULL
              AND w.hub_id IS NOT NULL) AS own_account";
@@ -100,6 +116,36 @@ pub(super) fn key(target: &Target) -> (TargetKind, String, String) {
     }
 }
 
+/// The rules as their text columns.
+struct RulesColumns {
+    filter: String,
+    mode: String,
+}
+
+impl RulesColumns {
+    fn of(rules: &Rules) -> RulesColumns {
+        RulesColumns {
+            filter: rules
+                .filter
+                .as_ref()
+                .map(|f| f.to_string())
+                .unwrap_or_default(),
+            mode: rules.schedule.mode_text(),
+        }
+    }
+}
+
+/// Sets a subscription's filter (`None`: removes it).
+pub async fn set_filter(pool: &SqlitePool, id: i64, filter: Option<&Filter>) -> sqlx::Result<()> {
+    let text = filter.map(|f| f.to_string()).unwrap_or_default();
+    sqlx::query("UPDATE subscriptions SET filter = ? WHERE id = ?")
+        .bind(text)
+        .bind(id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
 fn join_scopes(scopes: &[Scope]) -> String {
     scopes
         .iter()
@@ -118,15 +164,23 @@ pub async fn add(
     let (id, added) = match own(conn, new).await? {
         Some(old) => {
             let merged = merge_scopes(&old.scopes, &new.scopes);
-            if merged == old.scopes && new.threads == old.threads && old.paused.is_none() {
+            let same = merged == old.scopes && new.threads == old.threads && new.rules == old.rules;
+            if same && old.paused.is_none() {
                 return Ok((old, Added::Unchanged));
             }
-            // Subscribing again also resumes a paused subscription.
+            // Subscribing again also resumes a paused subscription; its filter and mode
+            // are the latest asked for.
+            let rules = RulesColumns::of(&new.rules);
             sqlx::query(
-                "UPDATE subscriptions SET scopes = ?, threads = ?, paused_reason = NULL, failures = 0, channel_checked = 1 WHERE id = ?",
+                "UPDATE subscriptions SET scopes = ?, threads = ?, filter = ?, all_events = ?, mode = ?, tz = ?,
+                     paused_reason = NULL, failures = 0, channel_checked = 1 WHERE id = ?",
             )
             .bind(join_scopes(&merged))
             .bind(new.threads)
+            .bind(&rules.filter)
+            .bind(new.rules.all)
+            .bind(&rules.mode)
+            .bind(&new.rules.schedule.tz)
             .bind(old.id)
             .execute(&mut *conn)
             .await?;
@@ -203,15 +257,18 @@ async fn insert(
     replace: bool,
 ) -> sqlx::Result<i64> {
     let (kind, repo_type, match_key) = key(&new.target);
+    let rules = RulesColumns::of(&new.rules);
     let upsert = if replace {
         "ON CONFLICT (target_kind, match_key, repo_type, channel, COALESCE(workspace, ''))
-         DO UPDATE SET scopes = excluded.scopes, source = excluded.source, threads = excluded.threads"
+         DO UPDATE SET scopes = excluded.scopes, source = excluded.source, threads = excluded.threads,
+             filter = excluded.filter, all_events = excluded.all_events, mode = excluded.mode, tz = excluded.tz"
     } else {
         ""
     };
     sqlx::query_scalar(&format!(
-        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by, threads, channel_checked)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) {upsert} RETURNING id"
+        "INSERT INTO subscriptions (target, target_kind, repo_type, match_key, scopes, channel, workspace, source, created_at, created_by, threads,
+             filter, all_events, mode, tz, channel_checked)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1) {upsert} RETURNING id"
     ))
     .bind(new.target.to_string())
     .bind(kind)
@@ -224,6 +281,10 @@ async fn insert(
     .bind(now)
     .bind(&new.created_by)
     .bind(new.threads)
+    .bind(&rules.filter)
+    .bind(new.rules.all)
+    .bind(&rules.mode)
+    .bind(&new.rules.schedule.tz)
     .fetch_one(conn)
     .await
 }

@@ -49,6 +49,7 @@ async fn app() -> TestApp {
             channel: channel.into(),
             scopes: vec![],
             threads: Some("none".into()),
+            rules: Default::default(),
         };
         cli::run(&app.settings, sub).await.unwrap();
     }

@@ -124,6 +124,7 @@ async fn the_activity_log_lists_events_and_failed_deliveries_and_replay_delivers
         channel: DISCORD_CHANNEL.into(),
         scopes: vec![],
         threads: Some("none".into()),
+        rules: Default::default(),
     };
     herald::cli::run(&app.settings, sub).await.unwrap();
     app.discord.script(vec![Reply(
@@ -152,7 +153,7 @@ async fn the_activity_log_lists_events_and_failed_deliveries_and_replay_delivers
     assert!(
         events.contains(&format!("#{id} "))
             && events.contains(
-                "update repo.content model/acme/busy via operator (v3): 0 sent, 1 failed"
+                "update repo.content model/acme/busy via operator (v3): 1 channel (1 failed)"
             ),
         "{events}"
     );

@@ -544,6 +544,8 @@ async fn register_commands_puts_the_herald_command_with_manage_server_by_default
         [
             "subscribe",
             "unsubscribe",
+            "filter",
+            "why",
             "list",
             "template",
             "setup",

@@ -314,7 +314,9 @@ async fn a_pr_ref_is_read_by_its_commit_never_by_a_path_of_several_segments() {
     let hub = FakeHub::start().await;
     let ids = hub.linear("acme/model", 4, 3, "carol");
     let app = app_with(&hub, |_| {}).await;
-    app.subscribe("acme/model", DISCORD_CHANNEL, &[]).await;
+    // Pushes only: a channel that also follows discussions hears of the PR from the PR.
+    app.subscribe("acme/model", DISCORD_CHANNEL, &["repo.content"])
+        .await;
     let pr = push(
         "acme/model",
         json!([{ "ref": "refs/pr/5", "oldSha": ids[0], "newSha": ids[2] }]),

@@ -482,6 +482,8 @@ pub struct TestApp {
     pub slack: FakeApi,
     pub client: reqwest::Client,
     pub dir: Arc<tempfile::TempDir>,
+    /// Makes due digests, at a time the test chooses.
+    pub digests: herald::deliver::digest::Digests,
     stop: Option<oneshot::Sender<()>>,
     running: Option<tokio::task::JoinHandle<()>>,
 }
@@ -530,6 +532,7 @@ async fn start(
 ) -> TestApp {
     let app = Application::build(&settings).await.expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let digests = app.digests();
     let (tx, rx) = oneshot::channel::<()>();
     let running = tokio::spawn(async move {
         app.run_until_stopped(async {
@@ -547,6 +550,7 @@ async fn start(
         slack,
         client: reqwest::Client::new(),
         dir,
+        digests,
         stop: Some(tx),
         running: Some(running),
     }
@@ -580,6 +584,7 @@ impl TestApp {
             channel: channel.into(),
             scopes: scopes.iter().map(|s| s.to_string()).collect(),
             threads: None,
+            rules: Default::default(),
         };
         cli::run(&self.settings, command).await.expect("subscribed")
     }
@@ -927,4 +932,17 @@ pub async fn until(what: &str, mut check: impl FnMut() -> bool) {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     panic!("never happened: {what}");
+}
+
+/// Discord text as a reader sees it: the escaping backslashes gone.
+pub fn unescaped(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
 }

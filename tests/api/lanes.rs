@@ -25,6 +25,7 @@ async fn subscribe_no_threads(app: &TestApp, target: &str, channel: &str) {
         channel: channel.into(),
         scopes: vec![],
         threads: Some("none".into()),
+        rules: Default::default(),
     };
     herald::cli::run(&app.settings, cmd).await.unwrap();
 }
@@ -372,6 +373,7 @@ async fn repeated_permanent_failures_pause_the_subscription_and_the_reason_is_li
         channel: DISCORD_CHANNEL.into(),
         scopes: vec![],
         threads: Some("none".into()),
+        rules: Default::default(),
     };
     let out = herald::cli::run(&app.settings, again).await.unwrap();
     assert!(!out.contains("PAUSED"), "subscribing again resumes: {out}");

@@ -220,6 +220,7 @@ async fn subscriptions_stored_by_an_earlier_herald_still_load_and_route() {
             source: herald::route::subscription::Source::Cli,
             created_by: "an earlier herald".into(),
             threads: Default::default(),
+            rules: Default::default(),
         };
         let mut conn = app.store.pool.acquire().await.unwrap();
         add(&mut conn, &new, 0).await.unwrap();

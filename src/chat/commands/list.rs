@@ -6,12 +6,15 @@ use crate::route::Platform;
 use crate::store::subscriptions;
 use crate::watch;
 
+/// Said under every list with a subscription that keeps them.
+const NOISE_DEFAULTS: &str = "Noise defaults: pushes to refs/convert/* (the Hub's Parquet and DuckDB exports) are left out, and so are pushes to a pull request's ref when the channel follows that repo's discussions; subscribe again with all:true (--all) to get them.";
+
 /// Characters of subscriptions on one page: under Discord's 2,000 per message and Slack's
 /// 3,000 per section, with room for the footer. The operator's console has no pages.
 fn page_chars(p: Platform) -> usize {
     match p {
-        Platform::Discord => 1800,
-        Platform::Slack => 2700,
+        Platform::Discord => 1400,
+        Platform::Slack => 2300,
         Platform::Console => usize::MAX,
     }
 }
@@ -83,6 +86,9 @@ pub async fn run(chat: &Chat, actor: &Actor, everywhere: bool, page: usize) -> O
         if page < pages.len() {
             text.push_str(&format!("; next: list {all}page {}", page + 1));
         }
+    }
+    if here.iter().any(|s| !s.rules.all) {
+        text.push_str(&format!("\n{}", plain(actor, NOISE_DEFAULTS)));
     }
     let managed = chat.settings.manages_webhook();
     if let Some(state) = watch::state_line(pool, actor.workspace.as_deref(), managed).await {

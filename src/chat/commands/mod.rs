@@ -1,16 +1,19 @@
 //! One file per command; shared checks here.
 
 pub mod connect;
+pub mod filter;
 pub mod list;
 pub mod setup;
 pub mod subscribe;
 pub mod template;
 pub mod test;
 pub mod unsubscribe;
+pub mod why;
 
 use super::{command::USAGE, Actor, Chat};
 use crate::render::escape;
 use crate::route::{Channel, Platform, Subscription};
+use crate::store::now_ms;
 
 pub fn help(actor: &Actor) -> String {
     let intro = "herald posts Hugging Face Hub events (new repos, pushes, settings, discussions, pull requests, comments) to this channel.";
@@ -74,8 +77,33 @@ pub fn resolve_channel(chat: &Chat, actor: &Actor, named: Option<&str>) -> Resul
     Ok(channel)
 }
 
-/// Whether the actor may see and change this subscription: its own workspace's only; the
-/// operator may see all.
+/// What a subscription's rules mean for its channel, said when they are set: terms the
+/// Hub API must answer while it is off, and when a digest goes out.
+pub fn rules_notes(chat: &Chat, sub: &Subscription) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(f) = &sub.rules.filter {
+        let needs: Vec<String> = f
+            .needs_hub_api()
+            .iter()
+            .map(|f| format!("{}:", f.as_str()))
+            .collect();
+        if !needs.is_empty() && chat.settings.hub.enrich_timeout_ms == 0 {
+            notes.push(format!(
+                "{} need the Hub API, which this herald does not ask (hub.enrich_timeout_ms = 0): events they would decide are delivered, with a note, rather than dropped.",
+                needs.join(", ")
+            ));
+        }
+    }
+    if let Some(due) = sub.rules.schedule.next_due(now_ms()) {
+        notes.push(format!(
+            "Its events are gathered into one digest per period ({}); the next goes out {}.",
+            sub.rules.schedule,
+            sub.rules.schedule.local(due)
+        ));
+    }
+    notes
+}
+
 /// The answer when `id` names no subscription the actor may see, in the actor's terms.
 pub fn no_such(actor: &Actor, id: i64) -> String {
     match actor.workspace {

@@ -1,9 +1,10 @@
-//! `subscribe <target> [scope…] [channel]`
+//! `subscribe <target> [scope…] [channel] [options]`
 
-use super::{plain, resolve_channel};
+use super::{plain, resolve_channel, rules_notes};
+use crate::chat::command::RuleArgs;
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::hub::Scope;
-use crate::route::subscription::{Source, Threads};
+use crate::route::subscription::{Rules, Source, Threads};
 use crate::route::{Channel, Target};
 use crate::store::subscriptions::{self, Added, NewSubscription};
 use crate::store::{endpoints, now_ms};
@@ -16,6 +17,7 @@ pub async fn run(
     scopes: &[String],
     channel: Option<&str>,
     threads: Option<&str>,
+    rules: &RuleArgs,
 ) -> Outcome {
     chat.may_change(actor)?;
     let (target, target_note) = Target::parse_noted(target).map_err(|e| e.to_string())?;
@@ -30,6 +32,13 @@ pub async fn run(
         .transpose()
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
+    let rules = Rules::parse(
+        rules.filter.as_deref(),
+        rules.all,
+        rules.mode.as_deref(),
+        rules.tz.as_deref(),
+    )
+    .map_err(|e| plain(actor, &e))?;
     let new = NewSubscription {
         target,
         scopes,
@@ -41,6 +50,7 @@ pub async fn run(
         },
         created_by: actor.user.clone(),
         threads,
+        rules,
     };
     // The platform is asked before a database connection is taken (it may be slow); the
     // count, the lookup and the write are one transaction, so the cap holds under races.
@@ -80,6 +90,9 @@ pub async fn run(
     };
     let mut text = format!("{what}. Now active:\n  {}", plain(actor, &sub.describe()));
     if let Some(note) = target_note {
+        text.push_str(&format!("\n{}", plain(actor, &note)));
+    }
+    for note in rules_notes(chat, &sub) {
         text.push_str(&format!("\n{}", plain(actor, &note)));
     }
     for scope in new.scopes.iter().filter(|s| !s.is_known()) {

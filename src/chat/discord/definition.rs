@@ -6,6 +6,15 @@ use serenity::model::application::CommandOptionType;
 use serenity::model::channel::ChannelType;
 use serenity::model::permissions::Permissions;
 
+fn filter_option() -> CreateCommandOption {
+    CreateCommandOption::new(
+        CommandOptionType::String,
+        "filter",
+        "e.g. is:pr is:merged, or ref:main -author:bot (empty: none)",
+    )
+    .max_length(crate::route::filter::TEXT_MAX as u16)
+}
+
 /// The `/herald` command as registered with Discord.
 pub fn command_definition() -> CreateCommand {
     let scope = |required: bool, with_default: bool| {
@@ -72,6 +81,28 @@ pub fn command_definition() -> CreateCommand {
                 )
                 .add_string_choice("a thread only", "thread")
                 .add_string_choice("no threads", "none"),
+            )
+            .add_sub_option(filter_option())
+            .add_sub_option(CreateCommandOption::new(
+                CommandOptionType::Boolean,
+                "all",
+                "Also what the noise defaults leave out (conversion pushes, PR refs)",
+            ))
+            .add_sub_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "mode",
+                    "instant (default), daily HH:MM or weekly DAY HH:MM: one digest per period",
+                )
+                .max_length(40),
+            )
+            .add_sub_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "tz",
+                    "The digest's time zone, e.g. Europe/Paris (default UTC)",
+                )
+                .max_length(64),
             ),
         )
         .add_option(
@@ -79,6 +110,34 @@ pub fn command_definition() -> CreateCommand {
                 CreateCommandOption::new(CommandOptionType::String, "subscription", "Which one")
                     .required(true)
                     .set_autocomplete(true),
+            ),
+        )
+        .add_option(
+            sub("filter", "Change a subscription's filter")
+                .add_sub_option(
+                    CreateCommandOption::new(
+                        CommandOptionType::String,
+                        "subscription",
+                        "Which one",
+                    )
+                    .required(true)
+                    .set_autocomplete(true),
+                )
+                .add_sub_option(filter_option()),
+        )
+        .add_option(
+            sub(
+                "why",
+                "Why an event reached this server's channels, or did not",
+            )
+            .add_sub_option(
+                CreateCommandOption::new(
+                    CommandOptionType::String,
+                    "event",
+                    "An event id, or a Hub link to the repo, discussion or commit",
+                )
+                .required(true)
+                .max_length(300),
             ),
         )
         .add_option(

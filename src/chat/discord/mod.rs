@@ -6,6 +6,7 @@ mod payload;
 pub use definition::command_definition;
 pub use payload::Interaction;
 
+use super::command::RuleArgs;
 use super::{Actor, Chat, Command, Reply, TemplateAction};
 use crate::render::limits::cut;
 use crate::route::subscription::Source;
@@ -200,6 +201,20 @@ fn command(data: &Data) -> Result<Command, &'static str> {
             scopes: Opt::text(o, "scope").into_iter().collect(),
             channel: Opt::text(o, "channel"),
             threads: Opt::text(o, "threads"),
+            rules: RuleArgs {
+                filter: Opt::text(o, "filter"),
+                all: Opt::flag(o, "all"),
+                mode: Opt::text(o, "mode"),
+                tz: Opt::text(o, "tz"),
+            },
+        },
+        "filter" => Command::Filter {
+            subscription: Opt::text(o, "subscription").ok_or("filter needs a subscription")?,
+            expr: Opt::text(o, "filter").unwrap_or_default(),
+        },
+        "why" => Command::Why {
+            what: Opt::text(o, "event").ok_or("why needs an event id or a Hub link")?,
+            channel: None,
         },
         "unsubscribe" => Command::Unsubscribe {
             what: Opt::text(o, "subscription").ok_or("unsubscribe needs a subscription")?,
