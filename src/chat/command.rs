@@ -65,9 +65,10 @@ pub enum Command {
 /// A subscription's filter, noise defaults and schedule, as typed.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RuleArgs {
+    /// Empty: removes the filter. Unset, like the others: kept as it was.
     pub filter: Option<String>,
-    /// Turns the noise defaults off.
-    pub all: bool,
+    /// Turns the noise defaults off (or on again).
+    pub all: Option<bool>,
     /// `instant`, `daily HH:MM` or `weekly DAY HH:MM`.
     pub mode: Option<String>,
     pub tz: Option<String>,
@@ -109,7 +110,7 @@ help                                     this text"#;
 /// Parses the words after `/herald`. A channel is a Slack reference `<#C123|name>`.
 pub fn parse(text: &str) -> Result<Command, String> {
     let words = words(text).map_err(|e| format!("{e}\nUsage:\n{USAGE}"))?;
-    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    let words: Vec<&str> = words.iter().map(|w| unlink(w)).collect();
     let Some((verb, rest)) = words.split_first() else {
         return Ok(Command::Help);
     };
@@ -130,8 +131,8 @@ pub fn parse(text: &str) -> Result<Command, String> {
                     "mode" => rules.mode = Some(value.to_string()),
                     "tz" => rules.tz = Some(value.to_string()),
                     _ => match value {
-                        "true" | "yes" | "" => rules.all = true,
-                        "false" | "no" => rules.all = false,
+                        "true" | "yes" | "" => rules.all = Some(true),
+                        "false" | "no" => rules.all = Some(false),
                         _ => return usage("all takes true or false (all:true)"),
                     },
                 }
@@ -227,6 +228,17 @@ pub fn parse(text: &str) -> Result<Command, String> {
     }
 }
 
+/// A link as Slack sends it (`<https://…|label>`, the app escapes links) as its address.
+fn unlink(word: &str) -> &str {
+    match word
+        .strip_prefix("<http")
+        .and_then(|_| word.strip_suffix('>'))
+    {
+        Some(inner) => inner[1..].split('|').next().unwrap_or_default(),
+        None => word,
+    }
+}
+
 /// The options of subscribe: `key:value` or `key=value` for the keys it knows.
 fn option(word: &str) -> Option<(&str, &str)> {
     let at = word.find([':', '='])?;
@@ -312,7 +324,7 @@ mod tests {
                 threads: Some("none".into()),
                 rules: RuleArgs {
                     filter: Some(r#"is:pr title:"release notes""#.into()),
-                    all: true,
+                    all: Some(true),
                     mode: Some("daily 09:00".into()),
                     tz: Some("Europe/Paris".into()),
                 },
@@ -345,6 +357,17 @@ mod tests {
                 expr: String::new()
             }
         );
+        assert_eq!(
+            parse("why <https://huggingface.co/acme/m/discussions/7|huggingface.co/acme/m/discussions/7>").unwrap(),
+            Command::Why {
+                what: "https://huggingface.co/acme/m/discussions/7".into(),
+                channel: None
+            }
+        );
+        assert!(matches!(
+            parse("subscribe <https://huggingface.co/acme/x>").unwrap(),
+            Command::Subscribe { target, .. } if target == "https://huggingface.co/acme/x"
+        ));
         assert_eq!(
             parse("why 881").unwrap(),
             Command::Why {

@@ -171,7 +171,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
                 threads,
                 rules: crate::chat::command::RuleArgs {
                     filter: rules.filter,
-                    all: rules.all,
+                    all: rules.all.then_some(true),
                     mode: rules.mode,
                     tz: rules.tz,
                 },

@@ -6,7 +6,7 @@ use super::worker::Worker;
 use crate::hub::Event;
 use crate::render::Message;
 use crate::route::filter::Truth;
-use crate::route::{judge, Bots, Channel, Origin, Platform, Subscription, Verdict};
+use crate::route::{judge, Bots, Channel, Look, Origin, Platform, Subscription, Verdict};
 use crate::store::deliveries::{self, Claimed};
 use crate::store::{events, lookup, now_ms, subscriptions, templates};
 use sqlx::SqlitePool;
@@ -19,6 +19,8 @@ pub(crate) enum NotReady {
     Failed(String),
     /// A filter left it out once the facts were in.
     Skipped(String),
+    /// The database failed us: tried again once the lease runs out.
+    Retry(String),
 }
 
 impl From<String> for NotReady {
@@ -82,6 +84,7 @@ impl Worker {
                 self.fail(head, &reason).await?;
                 return Ok(None);
             }
+            Err(NotReady::Retry(e)) => anyhow::bail!(e),
         };
         let mut burst = vec![first];
         if self.settings.merge_bursts {
@@ -195,19 +198,24 @@ pub(crate) async fn look_again(
     claimed: &Claimed,
     event: &Event,
 ) -> Result<Option<String>, NotReady> {
-    let Some(id) = claimed.subscription_id else {
+    // herald's own notices and digests are not filtered; a burst tried before is sent again
+    // as it was (its message may exist).
+    let Some(id) = claimed.subscription_id.filter(|_| event.notice.is_none()) else {
         return Ok(None);
     };
-    let sub = subscriptions::get(pool, id)
-        .await
-        .map_err(|e| e.to_string())?;
+    if claimed.merged_into.is_some() {
+        return Ok(None);
+    }
+    let retry = |e: anyhow::Error| NotReady::Retry(format!("{e:#}"));
+    let sub = subscriptions::get(pool, id).await.map_err(retry)?;
     let Some(filter) = sub.as_ref().and_then(|s| s.rules.filter.as_ref()) else {
         return Ok(None);
     };
-    match filter.eval(event, bots) {
+    let look = Look::settled(bots);
+    match filter.eval(event, &look) {
         Truth::Yes => return Ok(None),
         Truth::Unknown => {
-            let terms = filter.unknown_terms(event, bots).join(", ");
+            let terms = filter.unknown_terms(event, &look).join(", ");
             let why = event.facts.as_ref().and_then(|f| f.missing.clone());
             let why = why.unwrap_or_else(|| "the Hub API was not asked".into());
             return Ok(Some(format!(
@@ -219,28 +227,26 @@ pub(crate) async fn look_again(
     // Another subscription of this channel may still want it.
     let stored = events::get(pool, claimed.event_id)
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| retry(e.into()))?;
     let origin = match stored.as_ref().map(|s| s.endpoint.as_str()) {
         Some("operator") | None => Origin::Operator,
         Some(ws) => Origin::Workspace(ws.to_string()),
     };
-    let mut conn = pool.acquire().await.map_err(|e| e.to_string())?;
-    let all = lookup::candidates(&mut conn, event)
-        .await
-        .map_err(|e| e.to_string())?;
+    let mut conn = pool.acquire().await.map_err(|e| retry(e.into()))?;
+    let all = lookup::candidates(&mut conn, event).await.map_err(retry)?;
     let mine: Vec<&Subscription> = all
         .iter()
         .filter(|s| s.channel.to_string() == claimed.channel)
         .collect();
     let wanted = |s: &&&Subscription| {
-        let verdict = judge(event, &origin, s, mine.iter().copied(), bots);
+        let verdict = judge(event, &origin, s, mine.iter().copied(), &look);
         s.id != id && matches!(verdict, Verdict::Yes { .. })
     };
     match mine.iter().find(wanted) {
         Some(_) => Ok(None),
         None => Err(NotReady::Skipped(format!(
             "the filter of subscription #{id} left it out at `{}`",
-            filter.failing_term(event, bots)
+            filter.failing_term(event, &look)
         ))),
     }
 }

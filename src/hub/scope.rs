@@ -124,6 +124,16 @@ impl Scope {
         &self.0
     }
 
+    /// True if `self` is `ancestor` (a scope as kept: lowercase) or below it; no allocation,
+    /// for the hot path of routing.
+    pub fn is_under(&self, ancestor: &str) -> bool {
+        let s = self.0.as_str();
+        s == ancestor
+            || (s.len() > ancestor.len()
+                && s.starts_with(ancestor)
+                && s.as_bytes()[ancestor.len()] == b'.')
+    }
+
     /// True if `self` is `other` or one of its ancestors.
     pub fn covers(&self, other: &Scope) -> bool {
         other.0 == self.0

@@ -55,42 +55,49 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl Digest {
-    /// Sums up `events` (oldest first); `total` is how many the period held.
-    pub fn of(title: String, events: &[Event], total: usize) -> Digest {
-        let mut d = Digest {
+    pub fn new(title: String) -> Digest {
+        Digest {
             title,
-            events: total.max(events.len()),
-            repos: Vec::new(),
-            untold: total.saturating_sub(events.len()),
+            ..Digest::default()
+        }
+    }
+
+    /// Adds an event's lines (events come oldest first); the event can go after.
+    pub fn add(&mut self, e: &Event) {
+        self.events += 1;
+        let name = repo_label(e);
+        let i = match self.repos.iter().position(|r| r.name == name) {
+            Some(i) => i,
+            None => {
+                self.repos.push(RepoLines {
+                    name,
+                    url: e.repo.url(),
+                    lines: Vec::new(),
+                    more: 0,
+                });
+                self.repos.len() - 1
+            }
         };
-        for e in events {
-            let name = repo_label(e);
-            let i = match d.repos.iter().position(|r| r.name == name) {
-                Some(i) => i,
-                None => {
-                    d.repos.push(RepoLines {
-                        name,
-                        url: e.repo.url(),
-                        lines: Vec::new(),
-                        more: 0,
-                    });
-                    d.repos.len() - 1
-                }
-            };
-            let repo = &mut d.repos[i];
-            for line in lines(e) {
-                let same =
-                    |l: &&mut Line| line.comments > 0 && l.comments > 0 && l.thread == line.thread;
-                if let Some(l) = repo.lines.iter_mut().find(same) {
-                    l.comments += 1;
-                } else if repo.lines.len() < LINES_PER_REPO {
-                    repo.lines.push(line);
-                } else {
-                    repo.more += 1;
-                }
+        let repo = &mut self.repos[i];
+        for line in lines(e) {
+            let same =
+                |l: &&mut Line| line.comments > 0 && l.comments > 0 && l.thread == line.thread;
+            if let Some(l) = repo.lines.iter_mut().find(same) {
+                l.comments += 1;
+            } else if repo.lines.len() < LINES_PER_REPO {
+                repo.lines.push(line);
+            } else {
+                repo.more += 1;
             }
         }
-        d
+    }
+
+    /// The digest of a period that held `total` events (those past the ones added are
+    /// counted, not told).
+    pub fn finish(mut self, total: usize) -> Digest {
+        self.untold = total.saturating_sub(self.events);
+        self.events = total.max(self.events);
+        self
     }
 
     pub fn message(&self, platform: Platform) -> Message {

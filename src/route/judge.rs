@@ -1,11 +1,11 @@
 //! Whether one subscription gets an event, and if not, why: the one decision routing,
 //! delivery's second look and `why` all use.
 
-use super::filter::{Bots, Truth};
+use super::filter::{Look, Truth};
 use super::subscription::scopes_cover;
 use super::{Origin, Subscription};
 use crate::hub::event::RefKind;
-use crate::hub::{Event, Scope};
+use crate::hub::Event;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Verdict {
@@ -59,7 +59,7 @@ pub fn judge<'a>(
     origin: &Origin,
     sub: &Subscription,
     others: impl IntoIterator<Item = &'a Subscription>,
-    bots: &Bots,
+    look: &Look,
 ) -> Verdict {
     if !sub.target.matches(event) {
         return Verdict::No(Why::Target);
@@ -80,10 +80,10 @@ pub fn judge<'a>(
     }
     match &sub.rules.filter {
         None => Verdict::Yes { sure: true },
-        Some(f) => match f.eval(event, bots) {
+        Some(f) => match f.eval(event, look) {
             Truth::Yes => Verdict::Yes { sure: true },
             Truth::Unknown => Verdict::Yes { sure: false },
-            Truth::No => Verdict::No(Why::Filter(f.failing_term(event, bots))),
+            Truth::No => Verdict::No(Why::Filter(f.failing_term(event, look))),
         },
     }
 }
@@ -96,8 +96,7 @@ fn noise<'a>(
     sub: &Subscription,
     others: impl IntoIterator<Item = &'a Subscription>,
 ) -> Option<&'static str> {
-    if event.refs.is_empty() || !Scope::parse("repo.content").is_ok_and(|s| s.covers(&event.scope))
-    {
+    if event.refs.is_empty() || !event.scope.is_under("repo.content") {
         return None;
     }
     if event
@@ -108,12 +107,16 @@ fn noise<'a>(
         return Some(CONVERSION);
     }
     if event.refs.iter().all(|r| r.kind == RefKind::Pr) {
-        let discussion = Scope::parse("discussion").expect("a valid scope");
         let follows = others.into_iter().any(|o| {
+            // Hears of the repo's pull requests: every scope or `discussion`, and no
+            // filter (one might leave the PRs out, and the pushes be all there is).
+            let discussions =
+                o.scopes.is_empty() || o.scopes.iter().any(|s| s.as_str() == "discussion");
             o.channel == sub.channel
                 && o.paused.is_none()
+                && o.rules.filter.is_none()
+                && discussions
                 && o.target.matches(event)
-                && scopes_cover(&o.scopes, &discussion)
                 && origin.may_reach(o, event)
         });
         if follows {

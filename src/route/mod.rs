@@ -8,7 +8,7 @@ pub mod subscription;
 pub mod target;
 
 pub use channel::{Channel, Platform};
-pub use filter::{Bots, Filter};
+pub use filter::{Bots, Filter, Look};
 pub use judge::{judge, Verdict, Why};
 pub use subscription::{Rules, Subscription};
 pub use target::Target;
@@ -65,14 +65,14 @@ pub fn select<'a>(
     candidates: &[&'a Subscription],
     bots: &Bots,
 ) -> Vec<Chosen<'a>> {
+    let look = Look::arrival(bots);
+    let others = || candidates.iter().copied();
     let mut chosen: Vec<Chosen> = candidates
         .iter()
-        .filter_map(
-            |sub| match judge(event, origin, sub, candidates.iter().copied(), bots) {
-                Verdict::Yes { sure } => Some(Chosen { sub, sure }),
-                Verdict::No(_) => None,
-            },
-        )
+        .filter_map(|sub| match judge(event, origin, sub, others(), &look) {
+            Verdict::Yes { sure } => Some(Chosen { sub, sure }),
+            Verdict::No(_) => None,
+        })
         .collect();
     chosen.sort_by_key(|c| (!c.sure, std::cmp::Reverse(c.sub.specificity()), c.sub.id));
     let mut seen = std::collections::HashSet::new();

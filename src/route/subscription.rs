@@ -5,6 +5,7 @@ use super::filter::Filter;
 use super::schedule::Schedule;
 use super::target::Target;
 use crate::hub::Scope;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("threads must be none, thread or thread+channel, not \"{0}\"")]
@@ -95,7 +96,8 @@ impl std::fmt::Display for Source {
 /// What a subscription lets through, and when it tells.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Rules {
-    pub filter: Option<Filter>,
+    /// Shared: every row of a subscription with the same filter text holds the one parse.
+    pub filter: Option<Arc<Filter>>,
     /// The noise defaults (route/judge.rs) are off.
     pub all: bool,
     pub schedule: Schedule,
@@ -110,7 +112,7 @@ impl Rules {
         tz: Option<&str>,
     ) -> Result<Rules, String> {
         let filter = match filter {
-            Some(text) => Filter::parse(text).map_err(|e| e.to_string())?,
+            Some(text) => Filter::parse_shared(text).map_err(|e| e.to_string())?,
             None => None,
         };
         let schedule = match (mode, tz) {
@@ -137,6 +139,54 @@ impl Rules {
             out.push_str(&format!(", digest {}", self.schedule));
         }
         out
+    }
+}
+
+/// The rules as a command changes them: what it does not give stays as it was.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RulesChange {
+    /// `Some(None)`: remove the filter.
+    pub filter: Option<Option<Arc<Filter>>>,
+    pub all: Option<bool>,
+    pub mode: Option<String>,
+    pub tz: Option<String>,
+}
+
+impl RulesChange {
+    /// Reads and checks what a command gives; the error says how to fix it.
+    pub fn parse(
+        filter: Option<&str>,
+        all: Option<bool>,
+        mode: Option<&str>,
+        tz: Option<&str>,
+    ) -> Result<RulesChange, String> {
+        let filter = match filter {
+            Some(text) => Some(Filter::parse_shared(text).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        if mode.is_some() || tz.is_some() {
+            Schedule::parse(mode.unwrap_or("instant"), tz)?;
+        }
+        Ok(RulesChange {
+            filter,
+            all,
+            mode: mode.map(String::from),
+            tz: tz.map(String::from),
+        })
+    }
+
+    /// `old` with this change made.
+    pub fn applied_to(&self, old: &Rules) -> Rules {
+        let mode = self
+            .mode
+            .clone()
+            .unwrap_or_else(|| old.schedule.mode_text());
+        let tz = self.tz.as_deref().unwrap_or(&old.schedule.tz);
+        Rules {
+            filter: self.filter.clone().unwrap_or_else(|| old.filter.clone()),
+            all: self.all.unwrap_or(old.all),
+            schedule: Schedule::parse(&mode, Some(tz)).unwrap_or_else(|_| old.schedule.clone()),
+        }
     }
 }
 

@@ -146,7 +146,9 @@ pub async fn missed_before(
     }))
 }
 
-/// The latest events of a repo (by its index), newest first.
+/// The latest events of a repo (by its index), newest first: at most `limit`, among the
+/// repo's last [`EARLIER_SCANNED`], whose bodies are at most [`EARLIER_BODY_MAX`] bytes
+/// (so that reading them costs little whatever a sender stored).
 pub async fn latest_of(
     pool: &sqlx::SqlitePool,
     repo_type: &str,
@@ -154,11 +156,14 @@ pub async fn latest_of(
     limit: i64,
 ) -> sqlx::Result<Vec<StoredEvent>> {
     sqlx::query_as(
-        "SELECT id, received_at, endpoint, raw FROM events
-         WHERE repo_name = ? AND repo_type = ? ORDER BY id DESC LIMIT ?",
+        "SELECT id, received_at, endpoint, raw FROM events WHERE id IN (
+             SELECT id FROM events WHERE repo_name = ? ORDER BY id DESC LIMIT ?)
+         AND repo_type = ? AND length(raw) BETWEEN 1 AND ? ORDER BY id DESC LIMIT ?",
     )
     .bind(repo_name)
+    .bind(EARLIER_SCANNED)
     .bind(repo_type)
+    .bind(EARLIER_BODY_MAX)
     .bind(limit)
     .fetch_all(pool)
     .await

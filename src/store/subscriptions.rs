@@ -317,7 +317,7 @@ pub async fn list_for(
     .bind(workspace)
     .fetch_all(pool)
     .await?;
-    rows.into_iter().map(Row::into_subscription).collect()
+    Ok(readable(rows))
 }
 
 /// How many subscriptions a workspace has.
@@ -357,7 +357,21 @@ pub async fn list(pool: &SqlitePool) -> anyhow::Result<Vec<Subscription>> {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM subscriptions ORDER BY id"))
             .fetch_all(pool)
             .await?;
-    rows.into_iter().map(Row::into_subscription).collect()
+    Ok(readable(rows))
+}
+
+/// The rows that read as subscriptions: one damaged row (written by another version, say)
+/// is logged and left out, and the others are still listed, reconciled and changed.
+fn readable(rows: Vec<Row>) -> Vec<Subscription> {
+    rows.into_iter()
+        .filter_map(|r| match r.into_subscription() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "subscription left out of a list");
+                None
+            }
+        })
+        .collect()
 }
 
 /// Makes the `config` subscriptions exactly those declared in bot.toml, keeping the ids

@@ -238,3 +238,29 @@ fn a_security_key_that_is_not_32_bytes_of_hex_is_refused_with_how_to_make_one() 
         "{err}"
     );
 }
+
+#[test]
+fn declared_subscriptions_take_filters_and_digests_and_a_bad_one_is_named() {
+    let ok = "[hub]\nsecret = \"s\"\n[[subscriptions]]\ntarget = \"acme/*\"\nchannel = \"console:x\"\n\
+              filter = \"is:pr is:merged\"\nall = true\nmode = \"weekly mon 09:00\"\ntz = \"Europe/Paris\"\n";
+    let declared = load(ok, &[]).unwrap().declared().unwrap();
+    let rules = &declared[0].rules;
+    assert_eq!(
+        rules.filter.as_ref().unwrap().to_string(),
+        "is:pr is:merged"
+    );
+    assert!(rules.all);
+    assert_eq!(
+        rules.schedule.to_string(),
+        "weekly monday 09:00 Europe/Paris"
+    );
+    let bad = ok.replace("is:merged", "is:mreged");
+    let err = error(&bad);
+    assert!(
+        err.contains("[[subscriptions]] number 1") && err.contains("`is:mreged`"),
+        "{err}"
+    );
+    let bad = ok.replace("Europe/Paris", "Europe/Pariss");
+    let err = error(&bad);
+    assert!(err.contains("unknown time zone \"Europe/Pariss\""), "{err}");
+}

@@ -28,10 +28,21 @@ pub fn pr(repo: &str, num: u64, action: &str, status: &str, title: &str) -> Vec<
 }
 
 pub async fn cli_subscribe(app: &TestApp, target: &str, channel: &str, rules: RuleFlags) -> String {
+    scoped(app, target, channel, &[], rules).await
+}
+
+/// Subscribes from the CLI with scopes (none: all), without threads.
+pub async fn scoped(
+    app: &TestApp,
+    target: &str,
+    channel: &str,
+    scopes: &[&str],
+    rules: RuleFlags,
+) -> String {
     let cmd = Command::Subscribe {
         target: target.into(),
         channel: channel.into(),
-        scopes: vec![],
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
         threads: Some("none".into()),
         rules,
     };
@@ -201,15 +212,7 @@ async fn a_filter_is_changed_and_removed_from_the_cli_and_chat() {
     let app = spawn_app().await;
     app.slack.make_admin(SLACK_ADMIN);
     let out = cli_subscribe(&app, "acme/*", "console:c", RuleFlags::default()).await;
-    let id: i64 = out
-        .split('#')
-        .nth(1)
-        .unwrap()
-        .split(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let id = sub_id(&out);
     let out = cli::run(
         &app.settings,
         Command::Filter {
@@ -240,19 +243,46 @@ async fn a_filter_is_changed_and_removed_from_the_cli_and_chat() {
     );
     let got = reached(&app, &[push_to("acme/m", "refs/heads/main", 5)]).await;
     assert_eq!(got[0], ["console:c"]);
+    // Subscribing again for another scope keeps the filter and mode not given again;
+    // an empty filter removes it.
+    let digest = RuleFlags {
+        filter: Some("is:pr".into()),
+        mode: Some("daily 18:00".into()),
+        ..RuleFlags::default()
+    };
+    let out = scoped(&app, "acme/*", "console:c", &["repo"], digest).await;
+    assert!(
+        out.contains("filter: is:pr, digest daily 18:00 UTC"),
+        "{out}"
+    );
+    let out = scoped(
+        &app,
+        "acme/*",
+        "console:c",
+        &["discussion"],
+        RuleFlags::default(),
+    )
+    .await;
+    assert!(
+        out.contains("filter: is:pr, digest daily 18:00 UTC"),
+        "{out}"
+    );
+    let out = scoped(&app, "acme/*", "console:c", &[], filtered("")).await;
+    assert!(
+        !out.contains("filter:") && out.contains("digest daily 18:00"),
+        "{out}"
+    );
+    let instant = RuleFlags {
+        mode: Some("instant".into()),
+        ..RuleFlags::default()
+    };
+    let out = scoped(&app, "acme/*", "console:c", &[], instant).await;
+    assert!(!out.contains("digest"), "{out}");
 
     // In Slack, the rest of the text is the filter; another workspace's id is not found.
     let a = app.slack_command(SLACK_ADMIN, "subscribe acme/x").await;
     let text = a["text"].as_str().unwrap();
-    let mine: i64 = text
-        .split('#')
-        .nth(1)
-        .unwrap()
-        .split(':')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let mine = sub_id(text);
     let a = app
         .slack_command(SLACK_ADMIN, &format!("filter {mine} ref:main -author:bot"))
         .await;
@@ -293,18 +323,14 @@ async fn noise_defaults_leave_out_conversion_and_pr_ref_pushes_unless_all() {
     let out = cli_subscribe(&app, "acme/*", "console:everything", all).await;
     assert!(out.contains("noise defaults off"), "{out}");
     // Only pushes: it does not hear of the PR itself, so its ref's pushes are news here.
-    cli::run(
-        &app.settings,
-        Command::Subscribe {
-            target: "acme/m".into(),
-            channel: "console:pushes".into(),
-            scopes: vec!["repo.content".into()],
-            threads: None,
-            rules: RuleFlags::default(),
-        },
+    scoped(
+        &app,
+        "acme/m",
+        "console:pushes",
+        &["repo.content"],
+        RuleFlags::default(),
     )
-    .await
-    .unwrap();
+    .await;
     let got = reached(
         &app,
         &[
@@ -362,4 +388,89 @@ async fn what_only_the_hub_api_knows_is_delivered_with_a_note_when_it_is_off() {
         .await
         .iter()
         .all(|d| d.channel != "console:weights"));
+}
+
+#[tokio::test]
+async fn authors_and_files_are_decided_once_the_hub_api_answers_and_the_reason_is_kept() {
+    let hub = crate::fakehub::FakeHub::start().await;
+    let bot = hub.linear("acme/model", 11, 3, "parquet-converter");
+    let human = hub.linear("acme/other", 12, 3, "julien-c");
+    let readme = "T 9\t:100644 100644 97e7432a448baa9e97ec5e4f03c57b09b8e116ed... 30a03d21620ebc6167e350aef9e2ac2774cf372d... M\tREADME.md\n";
+    let weights = "T 9000\t:100644 100644 97e7432a448baa9e97ec5e4f03c57b09b8e116ed... 30a03d21620ebc6167e350aef9e2ac2774cf372d... M\tmodel.safetensors\n";
+    hub.compare(&bot[0], &bot[2], readme);
+    hub.compare(&human[0], &human[2], weights);
+    let base = hub.base.clone();
+    let app = spawn_app_with(move |s| {
+        s.hub.api_base = base;
+        s.hub.enrich_timeout_ms = 3000;
+    })
+    .await;
+    cli_subscribe(&app, "acme/*", "console:humans", filtered("-author:bot")).await;
+    cli_subscribe(
+        &app,
+        "acme/*",
+        "console:weights",
+        filtered("changed:weights"),
+    )
+    .await;
+    // A channel where a filtered subscription of the repo sits beside an unfiltered one
+    // of the owner: the channel gets each event once, whatever the filter says.
+    cli_subscribe(
+        &app,
+        "acme/model",
+        "console:both",
+        filtered("author:julien-c"),
+    )
+    .await;
+    cli_subscribe(&app, "acme/*", "console:both", RuleFlags::default()).await;
+
+    let push = |repo: &str, ids: &[String]| {
+        let mut p = fixture_json("hf/assembled-v3-repo-content-update.json");
+        p["repo"]["name"] = json!(repo);
+        p["updatedRefs"] =
+            json!([{ "ref": "refs/heads/main", "oldSha": ids[0], "newSha": ids[2] }]);
+        p.to_string().into_bytes()
+    };
+    let id = event_id(app.post_webhook(&push("acme/model", &bot)).await).await;
+    let mut done = app.settled(id).await;
+    done.sort_by(|a, b| a.channel.cmp(&b.channel));
+    let outcome: Vec<(&str, &str, &str)> = done
+        .iter()
+        .map(|d| {
+            (
+                d.channel.as_str(),
+                d.status.as_str(),
+                d.last_error.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(outcome.len(), 3, "{outcome:?}");
+    assert_eq!(outcome[0].0, "console:both");
+    assert_eq!(outcome[0].1, "sent");
+    assert_eq!(outcome[1].0, "console:humans");
+    assert_eq!(outcome[1].1, "skipped");
+    assert!(
+        outcome[1].2.contains("left it out at `-author:bot`"),
+        "{outcome:?}"
+    );
+    assert_eq!(outcome[2].0, "console:weights");
+    assert_eq!(outcome[2].1, "skipped");
+    assert!(outcome[2].2.contains("`changed:weights`"), "{outcome:?}");
+
+    let id = event_id(app.post_webhook(&push("acme/other", &human)).await).await;
+    let done = app.settled(id).await;
+    assert_eq!(done.len(), 3, "{done:?}");
+    assert!(
+        done.iter()
+            .all(|d| d.status.as_str() == "sent" && d.note.is_none()),
+        "{done:?}"
+    );
+
+    let events = cli::run(&app.settings, Command::Events { limit: 5 })
+        .await
+        .unwrap();
+    assert!(
+        events.contains("1 channel (1 sent, 2 left out by a filter)"),
+        "{events}"
+    );
 }

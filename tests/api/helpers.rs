@@ -946,3 +946,9 @@ pub fn unescaped(s: &str) -> String {
     }
     out
 }
+
+/// The id of the subscription a reply names first (`Subscribed. Now active: #12: …`).
+pub fn sub_id(reply: &str) -> i64 {
+    let after = reply.split('#').nth(1).expect("a subscription id");
+    after.split(':').next().unwrap().parse().expect("a number")
+}

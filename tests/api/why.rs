@@ -2,7 +2,7 @@
 //! did and why not; a workspace sees only its own subscriptions and events it could have
 //! received.
 
-use crate::filters::{cli_subscribe, pr, push_to};
+use crate::filters::{cli_subscribe, pr, push_to, scoped};
 use crate::helpers::*;
 use herald::cli::{self, Command, RuleFlags};
 use serde_json::json;
@@ -15,39 +15,25 @@ async fn why(app: &TestApp, event_id: i64, channel: Option<&str>) -> String {
     cli::run(&app.settings, cmd).await.unwrap()
 }
 
-fn id_in(reply: &str) -> String {
-    reply
-        .split('#')
-        .nth(1)
-        .unwrap()
-        .split(':')
-        .next()
-        .unwrap()
-        .to_string()
-}
-
 #[tokio::test]
 async fn why_explains_each_subscription_that_could_have_had_the_event() {
     let app = spawn_app().await;
-    let all = id_in(&cli_subscribe(&app, "acme/*", "console:all", RuleFlags::default()).await);
+    let all = sub_id(&cli_subscribe(&app, "acme/*", "console:all", RuleFlags::default()).await);
     let merged = RuleFlags {
         filter: Some("is:pr is:merged".into()),
         ..RuleFlags::default()
     };
-    let only_merged = id_in(&cli_subscribe(&app, "acme/*", "console:merged", merged).await);
-    let config = cli::run(
-        &app.settings,
-        Command::Subscribe {
-            target: "acme/m".into(),
-            channel: "console:config".into(),
-            scopes: vec!["repo.config".into()],
-            threads: None,
-            rules: RuleFlags::default(),
-        },
-    )
-    .await
-    .unwrap();
-    let config = id_in(&config);
+    let only_merged = sub_id(&cli_subscribe(&app, "acme/*", "console:merged", merged).await);
+    let config = sub_id(
+        &scoped(
+            &app,
+            "acme/m",
+            "console:config",
+            &["repo.config"],
+            RuleFlags::default(),
+        )
+        .await,
+    );
     cli_subscribe(&app, "other/*", "console:other", RuleFlags::default()).await;
 
     let push = event_id(

@@ -4,7 +4,7 @@ use super::{plain, resolve_channel, rules_notes};
 use crate::chat::command::RuleArgs;
 use crate::chat::{internal, Actor, Chat, Outcome, Reply};
 use crate::hub::Scope;
-use crate::route::subscription::{Rules, Source, Threads};
+use crate::route::subscription::{RulesChange, Source, Threads};
 use crate::route::{Channel, Target};
 use crate::store::subscriptions::{self, Added, NewSubscription};
 use crate::store::{endpoints, now_ms};
@@ -32,14 +32,14 @@ pub async fn run(
         .transpose()
         .map_err(|e| e.to_string())?
         .unwrap_or_default();
-    let rules = Rules::parse(
+    let change = RulesChange::parse(
         rules.filter.as_deref(),
         rules.all,
         rules.mode.as_deref(),
         rules.tz.as_deref(),
     )
     .map_err(|e| plain(actor, &e))?;
-    let new = NewSubscription {
+    let mut new = NewSubscription {
         target,
         scopes,
         channel,
@@ -50,7 +50,7 @@ pub async fn run(
         },
         created_by: actor.user.clone(),
         threads,
-        rules,
+        rules: change.applied_to(&Default::default()),
     };
     // The platform is asked before a database connection is taken (it may be slow); the
     // count, the lookup and the write are one transaction, so the cap holds under races.
@@ -63,16 +63,17 @@ pub async fn run(
         .begin_with("BEGIN IMMEDIATE")
         .await
         .map_err(internal)?;
+    let old = subscriptions::own(&mut tx, &new).await.map_err(internal)?;
+    // Subscribing again keeps the filter, noise defaults and mode not given again.
+    if let Some(old) = &old {
+        new.rules = change.applied_to(&old.rules);
+    }
     if let Some(ws) = &actor.workspace {
         let cap = chat.settings.limits.subscriptions_per_workspace;
         let had = subscriptions::count_for(&mut tx, ws)
             .await
             .map_err(internal)?;
-        let widens = subscriptions::own(&mut tx, &new)
-            .await
-            .map_err(internal)?
-            .is_some();
-        if had as usize >= cap && !widens {
+        if had as usize >= cap && old.is_none() {
             return Err(format!(
                 "This workspace has {had} subscriptions, the most herald keeps for one (limits.subscriptions_per_workspace); \
                  remove one first (list all shows them), or follow an owner with owner/* instead of each repo."

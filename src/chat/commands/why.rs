@@ -7,14 +7,18 @@ use crate::chat::{internal, Actor, Chat, Failure, Outcome, Reply};
 use crate::hub::api::facts::Enriched;
 use crate::hub::event::NOTICES;
 use crate::hub::Event;
-use crate::route::{judge, Bots, Origin, Subscription, Target, Verdict};
+use crate::route::{judge, Bots, Look, Origin, Platform, Subscription, Target, Verdict};
 use crate::store::deliveries::{self, Delivery, Status};
 use crate::store::events::{self, StoredEvent};
 use crate::store::{enrichment, subscriptions};
 use std::sync::Arc;
 
-/// Subscriptions explained one by one, at most; the rest are counted.
-const LINES_MAX: usize = 20;
+/// Subscriptions explained one by one, at most, in chat (a reply holds 2,000 characters)
+/// and on the command line; the rest are counted.
+const LINES_MAX: usize = 10;
+const LINES_MAX_CLI: usize = 500;
+/// A link's repo's latest events looked through for the one it names, at most.
+const LINKED_MAX: i64 = 50;
 
 pub async fn run(chat: &Chat, actor: &Actor, what: &str, channel: Option<&str>) -> Outcome {
     let pool = &chat.store.pool;
@@ -46,11 +50,18 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str, channel: Option<&str>) 
         .await
         .map_err(internal)?;
     let bots = Bots::new(&chat.settings.hub.bots);
+    let look = Look::settled(&bots);
     let mut lines = vec![headline(&stored, &event)];
-    let (near, far): (Vec<&Subscription>, Vec<&Subscription>) =
+    let (mut near, far): (Vec<&Subscription>, Vec<&Subscription>) =
         all.iter().partition(|s| s.target.matches(&event));
-    for sub in near.iter().take(LINES_MAX) {
-        let verdict = judge(&event, &origin, sub, all.iter().copied(), &bots);
+    // This channel's first.
+    near.sort_by_key(|s| (actor.channel.as_ref() != Some(&s.channel), s.id));
+    let max = match actor.platform {
+        Platform::Console => LINES_MAX_CLI,
+        _ => LINES_MAX,
+    };
+    for sub in near.iter().take(max) {
+        let verdict = judge(&event, &origin, sub, all.iter().copied(), &look);
         let told = delivered
             .iter()
             .find(|d| d.channel == sub.channel.to_string());
@@ -58,10 +69,10 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str, channel: Option<&str>) 
         line.push_str(&explain(chat, sub, &verdict, told, stored.received_at));
         lines.push(line);
     }
-    if near.len() > LINES_MAX {
+    if near.len() > max {
+        let more = near.len() - max;
         lines.push(format!(
-            "… and {} more that follow this repo",
-            near.len() - LINES_MAX
+            "… and {more} more that follow this repo (this channel's come first)"
         ));
     }
     match (near.is_empty(), far.len()) {
@@ -98,7 +109,7 @@ async fn find(chat: &Chat, actor: &Actor, what: &str) -> Result<(StoredEvent, Ev
                 )
                 .into());
             };
-            events::latest_of(pool, kind.as_str(), name.as_str(), 100)
+            events::latest_of(pool, kind.as_str(), name.as_str(), LINKED_MAX)
                 .await
                 .map_err(internal)?
         }

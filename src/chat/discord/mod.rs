@@ -203,7 +203,7 @@ fn command(data: &Data) -> Result<Command, &'static str> {
             threads: Opt::text(o, "threads"),
             rules: RuleArgs {
                 filter: Opt::text(o, "filter"),
-                all: Opt::flag(o, "all"),
+                all: Opt::given(o, "all"),
                 mode: Opt::text(o, "mode"),
                 tz: Opt::text(o, "tz"),
             },

@@ -108,6 +108,14 @@ impl Opt {
         matches!(Opt::find(options, name), Some(Value::Bool(true)))
     }
 
+    /// A boolean option, if it was given.
+    pub fn given(options: &[Opt], name: &str) -> Option<bool> {
+        match Opt::find(options, name) {
+            Some(Value::Bool(b)) => Some(*b),
+            _ => None,
+        }
+    }
+
     pub fn int(options: &[Opt], name: &str) -> Option<i64> {
         match Opt::find(options, name)? {
             Value::Int(n) => Some(*n),

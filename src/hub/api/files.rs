@@ -98,7 +98,8 @@ pub fn category(kind: &str, path: &str) -> &'static str {
     }
 }
 
-const ORDER: [&str; 7] = [
+/// The categories, in the order a message lists them.
+pub const ORDER: [&str; 7] = [
     "weights",
     "card",
     "config",

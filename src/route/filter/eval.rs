@@ -1,36 +1,10 @@
 //! A filter against an event, in three values: what the event cannot tell yet (who did it
 //! before the Hub API is asked, say) is `Unknown`, never a guess.
 
+use super::look::{Look, Work};
 use super::{glob, Expr, Field, Filter, Term};
 use crate::hub::event::{status_change, RefKind};
-use crate::hub::{Action, Event, Scope};
-
-/// The Hub's own bot accounts (PRODUCT.md), lowercase; `author:bot` matches them.
-pub const KNOWN_BOTS: [&str; 3] = ["parquet-converter", "sfconvertbot", "librarian-bot"];
-
-/// Who `author:bot` means: the known bots and those the operator adds (`hub.bots`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Bots(Vec<String>);
-
-impl Bots {
-    pub fn new(extra: &[String]) -> Bots {
-        let mut names: Vec<String> = KNOWN_BOTS.iter().map(|b| b.to_string()).collect();
-        names.extend(extra.iter().map(|b| b.trim().to_lowercase()));
-        names.sort();
-        names.dedup();
-        Bots(names)
-    }
-
-    pub fn contains(&self, name: &str) -> bool {
-        self.0.iter().any(|b| b.eq_ignore_ascii_case(name))
-    }
-}
-
-impl Default for Bots {
-    fn default() -> Self {
-        Bots::new(&[])
-    }
-}
+use crate::hub::{Action, Event};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Truth {
@@ -57,17 +31,20 @@ impl Truth {
     }
 }
 
+/// Characters of a title its words are looked for in, at most.
+const TITLE_READ: usize = 1024;
+
 impl Filter {
-    pub fn eval(&self, event: &Event, bots: &Bots) -> Truth {
-        self.expr.eval(event, bots)
+    pub fn eval(&self, event: &Event, look: &Look) -> Truth {
+        self.expr.eval(event, look, &Work::new())
     }
 
     /// The terms the event could not tell, as typed (for the delivery's note).
-    pub fn unknown_terms(&self, event: &Event, bots: &Bots) -> Vec<String> {
+    pub fn unknown_terms(&self, event: &Event, look: &Look) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for t in self.expr.terms() {
             let shown = t.to_string();
-            if t.eval(event, bots) == Truth::Unknown && !out.contains(&shown) {
+            if t.eval(event, look, &Work::new()) == Truth::Unknown && !out.contains(&shown) {
                 out.push(shown);
             }
         }
@@ -76,14 +53,15 @@ impl Filter {
 
     /// The first term (outside negations and ORs, as typed) that the event fails, when
     /// one alone says why it was left out.
-    pub fn failing_term(&self, event: &Event, bots: &Bots) -> String {
+    pub fn failing_term(&self, event: &Event, look: &Look) -> String {
         let parts = match &self.expr {
             Expr::All(es) => es.iter().collect(),
             e => vec![e],
         };
+        let work = Work::new();
         parts
             .into_iter()
-            .find(|e| e.eval(event, bots) == Truth::No)
+            .find(|e| e.eval(event, look, &work) == Truth::No)
             .map(|e| match e {
                 Expr::Any(_) => format!("({e})"),
                 e => e.to_string(),
@@ -93,14 +71,14 @@ impl Filter {
 }
 
 impl Expr {
-    pub fn eval(&self, event: &Event, bots: &Bots) -> Truth {
+    fn eval(&self, event: &Event, look: &Look, work: &Work) -> Truth {
         match self {
-            Expr::Term(t) => t.eval(event, bots),
-            Expr::Not(e) => e.eval(event, bots).not(),
+            Expr::Term(t) => t.eval(event, look, work),
+            Expr::Not(e) => e.eval(event, look, work).not(),
             Expr::All(es) => {
                 let mut out = Truth::Yes;
                 for e in es {
-                    match e.eval(event, bots) {
+                    match e.eval(event, look, work) {
                         Truth::No => return Truth::No,
                         Truth::Unknown => out = Truth::Unknown,
                         Truth::Yes => {}
@@ -111,7 +89,7 @@ impl Expr {
             Expr::Any(es) => {
                 let mut out = Truth::No;
                 for e in es {
-                    match e.eval(event, bots) {
+                    match e.eval(event, look, work) {
                         Truth::Yes => return Truth::Yes,
                         Truth::Unknown => out = Truth::Unknown,
                         Truth::No => {}
@@ -125,10 +103,10 @@ impl Expr {
 
 impl Term {
     /// Any of the values holds.
-    pub fn eval(&self, event: &Event, bots: &Bots) -> Truth {
+    fn eval(&self, event: &Event, look: &Look, work: &Work) -> Truth {
         let mut out = Truth::No;
         for v in &self.values {
-            match value(self.field, v, event, bots) {
+            match value(self.field, v, event, look, work) {
                 Truth::Yes => return Truth::Yes,
                 Truth::Unknown => out = Truth::Unknown,
                 Truth::No => {}
@@ -139,37 +117,69 @@ impl Term {
 }
 
 fn under(event: &Event, scope: &str) -> bool {
-    Scope::parse(scope).is_ok_and(|s| s.covers(&event.scope))
+    event.scope.is_under(scope)
 }
 
-fn value(field: Field, v: &str, event: &Event, bots: &Bots) -> Truth {
+/// A match within the work left; Unknown past it.
+fn found(m: Option<bool>) -> Truth {
+    m.map_or(Truth::Unknown, Truth::of)
+}
+
+fn value(field: Field, v: &str, event: &Event, look: &Look, work: &Work) -> Truth {
     match field {
-        Field::Is => is(v, event),
+        Field::Is => is(v, event, look),
         Field::Action => Truth::of(event.action.as_str() == v),
         Field::Scope => Truth::of(under(event, v)),
-        Field::Ref => Truth::of(event.refs.iter().any(|r| match v.starts_with("refs/") {
-            true => glob::matches(v, &r.full),
-            false => matches!(r.kind, RefKind::Branch | RefKind::Tag) && glob::matches(v, &r.name),
-        })),
+        Field::Ref => {
+            let mut out = Truth::No;
+            for r in &event.refs {
+                let m = match v.starts_with("refs/") {
+                    true => glob::matches(v, &r.full, work),
+                    false if matches!(r.kind, RefKind::Branch | RefKind::Tag) => {
+                        glob::matches(v, &r.name, work)
+                    }
+                    false => Some(false),
+                };
+                match found(m) {
+                    Truth::Yes => return Truth::Yes,
+                    Truth::Unknown => out = Truth::Unknown,
+                    Truth::No => {}
+                }
+            }
+            out
+        }
         Field::Author => {
             let Some(who) = event.facts.as_ref().and_then(|f| f.facts.actor.as_ref()) else {
                 return Truth::Unknown;
             };
             let name = who.name.to_lowercase();
-            Truth::of(match v {
-                "bot" => bots.contains(&name),
-                _ => glob::matches(v, &name),
-            })
+            match v {
+                "bot" => Truth::of(look.bots.contains(&name)),
+                _ => found(glob::matches(v, &name, work)),
+            }
         }
-        Field::Path | Field::Changed => files(field, v, event),
+        Field::Path | Field::Changed => files(field, v, event, work),
         Field::Title => match &event.discussion {
-            Some(d) => Truth::of(has_words(&d.title.to_lowercase(), v)),
+            Some(d) => {
+                let title = cut_at(&d.title, TITLE_READ);
+                match work.take(title.len()) {
+                    true => Truth::of(has_words(&title.to_lowercase(), v)),
+                    false => Truth::Unknown,
+                }
+            }
             None => Truth::No,
         },
     }
 }
 
-fn is(v: &str, event: &Event) -> Truth {
+fn cut_at(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+fn is(v: &str, event: &Event, look: &Look) -> Truth {
     let d = event.discussion.as_ref();
     let discussion_update = event.scope.as_str() == "discussion" && event.action == Action::Update;
     let status = |word: &str| {
@@ -177,8 +187,9 @@ fn is(v: &str, event: &Event) -> Truth {
             return Truth::No;
         };
         let before = event.status_before.as_deref();
-        // Reopened or not cannot be told from the status alone.
-        if word == "reopened" && before.is_none() && d.status == "open" {
+        // What an update did needs the status before it, read when its message is made;
+        // until then it is not known (an edit of a closed PR is no closing).
+        if before.is_none() && !look.settled {
             return Truth::Unknown;
         }
         let said = status_change(&d.status, before);
@@ -211,7 +222,7 @@ fn is(v: &str, event: &Event) -> Truth {
 
 /// `path:` and `changed:`, from the files the Hub API listed. Only pushes and new repos
 /// change files.
-fn files(field: Field, v: &str, event: &Event) -> Truth {
+fn files(field: Field, v: &str, event: &Event, work: &Work) -> Truth {
     let changes_files = under(event, "repo.content")
         || (event.scope.as_str() == "repo" && event.action == Action::Create);
     let listed = event.facts.as_ref().and_then(|f| f.facts.files.as_ref());
@@ -221,19 +232,27 @@ fn files(field: Field, v: &str, event: &Event) -> Truth {
             false => Truth::No,
         };
     };
+    // A list cut short says nothing of what is missing from it.
     if field == Field::Changed {
-        return Truth::of(files.groups.iter().any(|g| g.category == v));
+        return match (files.groups.iter().any(|g| g.category == v), files.cut) {
+            (true, _) => Truth::Yes,
+            (false, false) => Truth::No,
+            (false, true) => Truth::Unknown,
+        };
     }
-    let found = files
-        .groups
-        .iter()
-        .any(|g| g.paths.iter().any(|p| glob::matches(v, p)));
+    let mut out = Truth::No;
+    for p in files.groups.iter().flat_map(|g| &g.paths) {
+        match found(glob::matches(v, p, work)) {
+            Truth::Yes => return Truth::Yes,
+            Truth::Unknown => out = Truth::Unknown,
+            Truth::No => {}
+        }
+    }
     // Paths past those listed were counted, not named: absent from the list says nothing.
     let complete = !files.cut && files.groups.iter().all(|g| g.count == g.paths.len() as u64);
-    match (found, complete) {
-        (true, _) => Truth::Yes,
-        (false, true) => Truth::No,
-        (false, false) => Truth::Unknown,
+    match (out, complete) {
+        (Truth::No, false) => Truth::Unknown,
+        (out, _) => out,
     }
 }
 

@@ -49,15 +49,7 @@ pub const IS: [&str; 17] = [
 pub const ACTIONS: [&str; 4] = ["create", "update", "delete", "move"];
 
 /// `changed:` categories, as the enrichment sorts a push's files.
-pub const CHANGED: [&str; 7] = [
-    "weights",
-    "card",
-    "config",
-    "tokenizer",
-    "data",
-    "app",
-    "other",
-];
+pub const CHANGED: [&str; 7] = crate::hub::api::files::ORDER;
 
 impl Field {
     pub fn as_str(self) -> &'static str {

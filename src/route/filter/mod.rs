@@ -9,13 +9,17 @@
 mod eval;
 mod fields;
 mod glob;
+mod look;
 mod parse;
 
-pub use eval::{Bots, Truth, KNOWN_BOTS};
+pub use eval::Truth;
 pub use fields::Field;
+pub use look::{Bots, Look, KNOWN_BOTS, WORK_MAX};
 pub use parse::FilterError;
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Characters a filter may have, at most.
 pub const TEXT_MAX: usize = 500;
@@ -91,6 +95,30 @@ impl Filter {
     /// Parses and validates a filter; `Ok(None)` for an empty text (no filter).
     pub fn parse(text: &str) -> Result<Option<Filter>, FilterError> {
         parse::parse(text).map(|e| e.map(|expr| Filter { expr }))
+    }
+
+    /// Like [`Filter::parse`], from a cache of filters already parsed: routing reads the
+    /// candidates' filters at every lookup, and a parse costs microseconds.
+    pub fn parse_shared(text: &str) -> Result<Option<Arc<Filter>>, FilterError> {
+        /// Texts kept at most; past it the cache starts again.
+        const KEPT: usize = 4096;
+        static PARSED: OnceLock<Mutex<HashMap<String, Arc<Filter>>>> = OnceLock::new();
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let cache = PARSED.get_or_init(Mutex::default);
+        if let Some(f) = cache.lock().expect("not poisoned").get(text) {
+            return Ok(Some(f.clone()));
+        }
+        let Some(parsed) = Filter::parse(text)?.map(Arc::new) else {
+            return Ok(None);
+        };
+        let mut cache = cache.lock().expect("not poisoned");
+        if cache.len() >= KEPT {
+            cache.clear();
+        }
+        cache.insert(text.to_string(), parsed.clone());
+        Ok(Some(parsed))
     }
 
     /// The fields it uses that only the Hub API can tell (`author:`, `path:`, `changed:`).

@@ -104,6 +104,13 @@ fn lex(text: &str) -> Result<Lexed, FilterError> {
                 ));
             }
             let v = field.value(&raw).map_err(|m| err(&shown, m))?;
+            // As kept: lowercasing may lengthen a value (`İ` is two characters then).
+            if v.chars().count() > VALUE_MAX {
+                return Err(err(
+                    format!("{word}:…"),
+                    format!("a value has at most {VALUE_MAX} characters"),
+                ));
+            }
             values.push(v);
             if values.len() > VALUES_MAX {
                 return Err(err(
@@ -181,6 +188,11 @@ pub fn parse(text: &str) -> Result<Option<Expr>, FilterError> {
     };
     let expr = p.any()?;
     match p.tokens.get(p.at) {
+        // Kept as its canonical text, which must fit too (`a)b` is written `a) b`).
+        None if expr.to_string().chars().count() > TEXT_MAX => Err(FilterError {
+            at: "the whole filter".into(),
+            message: format!("a filter has at most {TEXT_MAX} characters, written out in full"),
+        }),
         None => Ok(Some(expr)),
         Some((Token::Close, _)) => Err(err(")", "this parenthesis closes nothing")),
         Some((_, shown)) => Err(err(shown.clone(), "unexpected here")),

@@ -15,8 +15,14 @@ fn parsed(text: &str) -> Filter {
     Filter::parse(text).unwrap().unwrap()
 }
 
+/// As the message is made (the facts in, the history read).
 fn check(text: &str, event: &Event) -> Truth {
-    parsed(text).eval(event, &Bots::default())
+    parsed(text).eval(event, &Look::settled(&Bots::default()))
+}
+
+/// As the event arrives.
+fn arriving(text: &str, event: &Event) -> Truth {
+    parsed(text).eval(event, &Look::arrival(&Bots::default()))
 }
 
 fn with_facts(mut e: Event, actor: Option<&str>, files: Option<Files>) -> Event {
@@ -143,6 +149,26 @@ fn every_bound_is_an_error_not_a_slow_parse() {
 }
 
 #[test]
+fn what_is_kept_parses_back_even_at_the_limits() {
+    // `)term` and `term(` are written with a space: the canonical text is longer.
+    let group = format!("(ref:{} OR ref:b)ref:c", "a".repeat(42));
+    let typed = group.repeat(8);
+    assert!(typed.chars().count() <= TEXT_MAX);
+    let e = Filter::parse(&typed).unwrap_err();
+    assert!(e.message.contains("written out in full"), "{e}");
+    let shorter = group.repeat(7);
+    let f = Filter::parse(&shorter).unwrap().unwrap();
+    assert_eq!(Filter::parse(&f.to_string()).unwrap().unwrap(), f);
+    // `İ` lowercases to two characters: the value is measured as kept.
+    let dotted = format!("title:{}", "İ".repeat(60));
+    let e = Filter::parse(&dotted).unwrap_err();
+    assert!(e.message.contains("at most 100 characters"), "{e}");
+    let fits = format!("title:{}", "İ".repeat(50));
+    let f = Filter::parse(&fits).unwrap().unwrap();
+    assert_eq!(Filter::parse(&f.to_string()).unwrap().unwrap(), f);
+}
+
+#[test]
 fn is_words_follow_the_event() {
     let push = payload("assembled-v3-repo-content-update.json");
     let merged = payload("assembled-v3-discussion-update-pr-merged.json");
@@ -171,12 +197,26 @@ fn is_words_follow_the_event() {
     let mut edited = merged.clone();
     edited.status_before = Some("merged".into());
     assert_eq!(check("is:merged", &edited), Truth::No);
-    // Reopened needs the status before; unknown until herald knows it.
+    // What an update did needs the status before: unknown as the event arrives, and
+    // decided as its message says it once that was looked for.
+    assert_eq!(arriving("is:merged", &merged), Truth::Unknown);
+    assert_eq!(arriving("-is:merged", &merged), Truth::Unknown);
+    assert_eq!(
+        arriving("is:pr is:push", &merged),
+        Truth::No,
+        "decided without it"
+    );
     let mut reopened = merged.clone();
     reopened.discussion.as_mut().unwrap().status = "open".into();
-    assert_eq!(check("is:reopened", &reopened), Truth::Unknown);
+    assert_eq!(arriving("is:reopened", &reopened), Truth::Unknown);
+    assert_eq!(
+        check("is:reopened", &reopened),
+        Truth::No,
+        "a message says updated"
+    );
     reopened.status_before = Some("closed".into());
     assert_eq!(check("is:reopened", &reopened), Truth::Yes);
+    assert_eq!(arriving("is:reopened", &reopened), Truth::Yes);
     // Legacy payloads do not say whether a repo is private.
     let legacy = payload("v0-legacy-add-model.json");
     assert_eq!(check("is:private", &legacy), Truth::Unknown);
@@ -238,7 +278,10 @@ fn authors_paths_and_changes_wait_for_the_hub_api() {
     assert_eq!(check("path:*.safetensors", &known), Truth::Yes);
     assert_eq!(check("path:*.gguf", &known), Truth::No);
     let f = parsed("changed:config author:julien-c path:*.gguf");
-    assert_eq!(f.failing_term(&known, &Bots::default()), "changed:config");
+    assert_eq!(
+        f.failing_term(&known, &Look::settled(&Bots::default())),
+        "changed:config"
+    );
 
     let bot = with_facts(push.clone(), Some("parquet-converter"), None);
     assert_eq!(check("author:bot", &bot), Truth::Yes);
@@ -246,7 +289,10 @@ fn authors_paths_and_changes_wait_for_the_hub_api() {
     let mine = with_facts(push.clone(), Some("acme-ci"), None);
     assert_eq!(check("author:bot", &mine), Truth::No);
     let bots = Bots::new(&["Acme-CI".to_string()]);
-    assert_eq!(parsed("author:bot").eval(&mine, &bots), Truth::Yes);
+    assert_eq!(
+        parsed("author:bot").eval(&mine, &Look::settled(&bots)),
+        Truth::Yes
+    );
 
     // Paths counted but not listed: absent from the list is not absent from the push.
     let many = Files {
@@ -257,10 +303,17 @@ fn authors_paths_and_changes_wait_for_the_hub_api() {
     assert_eq!(check("path:b.safetensors", &many), Truth::Unknown);
     assert_eq!(check("path:a.*", &many), Truth::Yes);
     let f = parsed("path:b.safetensors OR author:nobody");
-    assert_eq!(
-        f.unknown_terms(&many, &Bots::default()),
-        vec!["path:b.safetensors"]
-    );
+    let bots = Bots::default();
+    let look = Look::settled(&bots);
+    assert_eq!(f.unknown_terms(&many, &look), vec!["path:b.safetensors"]);
+    // A list the Hub API cut short says nothing of what is not in it.
+    let files = Files {
+        groups: vec![group("card", &["README.md"], 1)],
+        cut: true,
+    };
+    let cut = with_facts(many.clone(), Some("julien-c"), Some(files));
+    assert_eq!(check("changed:card", &cut), Truth::Yes);
+    assert_eq!(check("changed:weights", &cut), Truth::Unknown);
     assert_eq!(
         parsed("author:x path:y changed:card is:pr").needs_hub_api(),
         vec![Field::Author, Field::Path, Field::Changed]
@@ -324,7 +377,7 @@ proptest! {
     }
 
     #[test]
-    fn any_text_parses_or_says_why_and_never_panics(text in "[ -~]{0,80}") {
+    fn any_text_parses_or_says_why_and_never_panics(text in "[ -~İß]{0,80}") {
         match Filter::parse(&text) {
             Ok(Some(f)) => prop_assert_eq!(Filter::parse(&f.to_string()).unwrap(), Some(f)),
             Ok(None) => prop_assert!(text.trim().is_empty()),

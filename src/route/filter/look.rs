@@ -1,0 +1,90 @@
+//! What a filter is evaluated with: who the bots are, whether the facts are all in, and a
+//! budget of work, so that no text a tenant sends can make one evaluation slow.
+
+use std::cell::Cell;
+
+/// The Hub's own bot accounts (PRODUCT.md), lowercase; `author:bot` matches them.
+pub const KNOWN_BOTS: [&str; 3] = ["parquet-converter", "sfconvertbot", "librarian-bot"];
+
+/// Characters one evaluation may compare (globs, title words), at most: a filter at its
+/// limits against ordinary names takes a few thousand; past this, what is left is Unknown.
+pub const WORK_MAX: u32 = 20_000;
+
+/// Who `author:bot` means: the known bots and those the operator adds (`hub.bots`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bots(Vec<String>);
+
+impl Bots {
+    pub fn new(extra: &[String]) -> Bots {
+        let mut names: Vec<String> = KNOWN_BOTS.iter().map(|b| b.to_string()).collect();
+        names.extend(extra.iter().map(|b| b.trim().to_lowercase()));
+        names.sort();
+        names.dedup();
+        Bots(names)
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.0.iter().any(|b| b.eq_ignore_ascii_case(name))
+    }
+}
+
+impl Default for Bots {
+    fn default() -> Self {
+        Bots::new(&[])
+    }
+}
+
+/// When a filter looks at an event.
+#[derive(Debug, Clone, Copy)]
+pub struct Look<'a> {
+    pub bots: &'a Bots,
+    /// The event is as its message tells it (the Hub API asked, the discussion's history
+    /// read): what is still not known is decided as the message says it. When false (the
+    /// event just arrived), such terms are Unknown and looked at again before sending.
+    pub settled: bool,
+}
+
+impl<'a> Look<'a> {
+    pub fn arrival(bots: &'a Bots) -> Look<'a> {
+        Look {
+            bots,
+            settled: false,
+        }
+    }
+
+    pub fn settled(bots: &'a Bots) -> Look<'a> {
+        Look {
+            bots,
+            settled: true,
+        }
+    }
+}
+
+/// The work left to one evaluation.
+pub(super) struct Work(Cell<u32>);
+
+impl Work {
+    pub fn new() -> Work {
+        Work(Cell::new(WORK_MAX))
+    }
+
+    /// Takes `n` units; false (and nothing taken) when they are not left.
+    pub fn take(&self, n: usize) -> bool {
+        let left = self.0.get();
+        match u32::try_from(n) {
+            Ok(n) if n <= left => {
+                self.0.set(left - n);
+                true
+            }
+            _ => {
+                self.0.set(0);
+                false
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn left(&self) -> u32 {
+        self.0.get()
+    }
+}
