@@ -55,6 +55,10 @@ pub async fn list_json(settings: &Settings) -> anyhow::Result<String> {
                 "threads": s.threads.as_str(),
                 "paused": s.paused.is_some(),
                 "paused_reason": s.paused,
+                "filter": s.rules.filter.as_ref().map(|f| f.to_string()),
+                "all": s.rules.all,
+                "mode": s.rules.schedule.mode_text(),
+                "tz": s.rules.schedule.tz,
             })
         })
         .collect();

@@ -55,6 +55,15 @@ async fn a_daily_digest_is_one_message_once_even_across_a_restart() {
         .await
         .iter()
         .all(|s| *s == Status::Held));
+    let why = herald::cli::Command::Why {
+        event_id: ids[0],
+        channel: None,
+    };
+    let out = herald::cli::run(&app.settings, why).await.unwrap();
+    assert!(
+        out.contains("yes: held for its digest, due ") && out.contains("09:00 Europe/Paris"),
+        "{out}"
+    );
     // Not due yet: nothing is made, nothing is posted.
     assert_eq!(app.digests.flush(herald::store::now_ms()).await.unwrap(), 0);
     tokio::time::sleep(Duration::from_millis(300)).await;

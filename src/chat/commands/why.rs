@@ -211,7 +211,13 @@ fn explain(
     let state = match why.status {
         Status::Sent => "yes: sent".to_string(),
         Status::Pending | Status::Sending => "yes: waiting to be sent".into(),
-        Status::Held => "yes: held for its digest".into(),
+        Status::Held => {
+            let s = &sub.rules.schedule;
+            match s.next_due(received_at) {
+                Some(due) => format!("yes: held for its digest, due {}", s.local(due)),
+                None => "yes: held for its digest".into(),
+            }
+        }
         Status::Digested => "yes: told in its digest".into(),
         Status::Skipped => format!("no: {}", why.last_error.as_deref().unwrap_or("skipped")),
         Status::Failed => format!(

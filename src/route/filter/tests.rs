@@ -385,3 +385,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_filter_at_its_limits_against_hostile_text_runs_out_of_work_not_time() {
+    // A push naming 100 refs of 10,000 characters each, against globs that make every
+    // comparison resume at each character.
+    let mut push = payload("assembled-v3-repo-content-update.json");
+    let long = format!("refs/heads/{}", "a".repeat(10_000));
+    push.refs = (0..100)
+        .map(|_| crate::hub::event::RefUpdate::new(&long, None, Some("b".repeat(40))))
+        .collect();
+    let glob = format!("*{}b", "a".repeat(90));
+    let f = parsed(&format!("ref:{glob},{glob},{glob},{glob},{glob}"));
+    assert_eq!(check(&f.to_string(), &push), Truth::Unknown);
+    // A title of a megabyte is read for its first thousand characters, each value's
+    // reading counted: past the work, Unknown.
+    let mut pr = payload("assembled-v3-discussion-update-pr-merged.json");
+    pr.discussion.as_mut().unwrap().title = "word ".repeat(200_000);
+    let values = |from: usize| {
+        (from..from + 15)
+            .map(|i| format!("x{i}"))
+            .collect::<Vec<_>>()
+    };
+    let f = format!(
+        "title:{} OR title:{}",
+        values(0).join(","),
+        values(15).join(",")
+    );
+    assert_eq!(check(&f, &pr), Truth::Unknown);
+    assert_eq!(check("title:word", &pr), Truth::Yes);
+}
