@@ -1,4 +1,5 @@
--- Filters, noise defaults and digests live on subscriptions (route/filter, route/digest).
+-- Filters, noise defaults and digests live on subscriptions (route/filter, route/judge.rs,
+-- route/schedule.rs; digests are made by deliver/digest.rs).
 
 -- The filter's canonical text; '' for none.
 ALTER TABLE subscriptions ADD COLUMN filter TEXT NOT NULL DEFAULT '';

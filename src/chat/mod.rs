@@ -6,6 +6,7 @@ pub mod command;
 pub(crate) mod commands;
 pub mod discord;
 pub mod slack;
+mod words;
 
 pub use command::{Command, TemplateAction};
 

@@ -118,9 +118,10 @@ pub struct RuleFlags {
     /// Only the events this filter selects, e.g. 'is:pr is:merged' (README, "Filters").
     #[arg(long)]
     pub filter: Option<String>,
-    /// Also the events the noise defaults leave out (conversion pushes, PR refs).
-    #[arg(long)]
-    pub all: bool,
+    /// Also the events the noise defaults leave out (conversion pushes, PR refs);
+    /// `--all=false` turns the defaults back on.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", require_equals = true)]
+    pub all: Option<bool>,
     /// instant (the default), "daily HH:MM" or "weekly DAY HH:MM": one digest per period.
     #[arg(long)]
     pub mode: Option<String>,
@@ -171,7 +172,7 @@ pub async fn run(settings: &Settings, command: Command) -> anyhow::Result<String
                 threads,
                 rules: crate::chat::command::RuleArgs {
                     filter: rules.filter,
-                    all: rules.all.then_some(true),
+                    all: rules.all,
                     mode: rules.mode,
                     tz: rules.tz,
                 },

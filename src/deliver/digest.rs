@@ -48,28 +48,36 @@ impl Digests {
         }
     }
 
-    /// Makes every digest due at `now` (unix ms); returns how many were queued.
+    /// Makes every digest due at `now` (unix ms); returns how many were queued. A period
+    /// that cannot be made now (the database failed) is logged and tried at the next pass;
+    /// the others are made.
     pub async fn flush(&self, now: i64) -> anyhow::Result<usize> {
         let mut made = 0;
+        let mut failed = 0;
         loop {
             let due: Vec<(String, i64)> = sqlx::query_as(
                 "SELECT channel, due_at FROM deliveries WHERE status = 'held' AND due_at <= ?
-                 GROUP BY channel, due_at ORDER BY due_at LIMIT ?",
+                 GROUP BY channel, due_at ORDER BY due_at LIMIT ? OFFSET ?",
             )
             .bind(now)
             .bind(PER_PASS)
+            .bind(failed)
             .fetch_all(&self.store.pool)
             .await?;
             let full = due.len() as i64 == PER_PASS;
             let mut progress = false;
             for (channel, due_at) in due {
-                match self.one(&channel, due_at).await? {
-                    Made::Queued => {
+                match self.one(&channel, due_at).await {
+                    Ok(Made::Queued) => {
                         made += 1;
                         progress = true;
                     }
-                    Made::Nothing => progress = true,
-                    Made::Raced => {}
+                    Ok(Made::Nothing) => progress = true,
+                    Ok(Made::Raced) => {}
+                    Err(e) => {
+                        failed += 1;
+                        tracing::error!(channel, due_at, error = %format!("{e:#}"), "a digest could not be made; tried again at the next pass");
+                    }
                 }
             }
             if made > 0 {
@@ -95,89 +103,89 @@ impl Digests {
         .bind(DETAILED_MAX)
         .fetch_all(pool)
         .await?;
-        let Some(last) = held.last().map(|c| c.id) else {
+        let Some(last_read) = held.last().map(|c| c.id) else {
             return Ok(Made::Nothing);
         };
-        // Past what is detailed, the rest are counted; one held after this read waits
-        // for the next pass (ids grow), so nothing is marked told unseen.
-        let (total, last): (i64, i64) = match held.len() as i64 {
-            n if n < DETAILED_MAX => (n, last),
-            _ => {
-                sqlx::query_as(
-                    "SELECT COUNT(*), MAX(id) FROM deliveries
-                     WHERE status = 'held' AND channel = ? AND due_at = ?",
-                )
-                .bind(channel)
-                .bind(due_at)
-                .fetch_one(pool)
-                .await?
-            }
-        };
-        let (title, owner) = self.title(&held, due_at).await?;
-        let mut digest = Digest::new(title);
+        let mut digest = Digest::new(String::new());
         let mut skipped: Vec<(i64, String)> = Vec::new();
+        let mut told_by: Vec<i64> = Vec::new();
         // A few at a time: each may wait for the Hub API, and is dropped once told.
         for chunk in held.chunks(TOGETHER) {
             let told = futures_util::future::join_all(chunk.iter().map(|c| self.event_of(c))).await;
             for (c, told) in chunk.iter().zip(told) {
                 match told? {
-                    Ok(event) => digest.add(&event),
+                    Ok((event, by)) => {
+                        digest.add(&event);
+                        told_by.push(by);
+                    }
                     Err(reason) => skipped.push((c.id, reason)),
                 }
             }
         }
-        let counted = total as usize - skipped.len();
+        let title = self.title(&told_by, due_at).await;
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        let mut marked = 0;
-        for (id, reason) in &skipped {
-            marked += sqlx::query(
-                "UPDATE deliveries SET status = 'skipped', last_error = ? WHERE id = ? AND status = 'held'",
-            )
-            .bind(reason)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        }
-        let mut queued = None;
-        if counted > 0 {
-            let mut notice = Notice::new("digest", digest.title.clone(), Vec::new(), "");
-            notice.digest = Some(digest.finish(counted));
-            let raw = serde_json::to_vec(&notice)?;
-            let now = now_ms();
-            let id = events::insert(&mut tx, NOTICES, &raw, &Event::notice(notice), now).await?;
-            let delivery = deliveries::enqueue(&mut tx, id, owner, channel, now).await?;
-            marked += sqlx::query(
-                "UPDATE deliveries SET status = 'digested', merged_into = ?
-                 WHERE status = 'held' AND channel = ? AND due_at = ? AND id <= ?",
-            )
-            .bind(delivery)
-            .bind(channel)
-            .bind(due_at)
-            .bind(last)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            queued = Some(delivery);
-        }
-        if marked != total as u64 {
-            // Another process told some of them between the read and this write.
+        // Under the write lock: every row read is still held (no other process told it),
+        // and those past the ones read (a period of more than can be detailed) are counted.
+        let still: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE status = 'held' AND channel = ? AND due_at = ?
+             AND id BETWEEN ? AND ?",
+        )
+        .bind(channel)
+        .bind(due_at)
+        .bind(held[0].id)
+        .bind(last_read)
+        .fetch_one(&mut *tx)
+        .await?;
+        if still != held.len() as i64 {
             tx.rollback().await?;
             return Ok(Made::Raced);
         }
-        tx.commit().await?;
-        match queued {
-            Some(delivery) => {
-                tracing::info!(channel, events = counted, delivery, "digest queued");
-                Ok(Made::Queued)
-            }
-            None => Ok(Made::Nothing),
+        let (beyond, last): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), MAX(id) FROM deliveries
+             WHERE status = 'held' AND channel = ? AND due_at = ? AND id > ?",
+        )
+        .bind(channel)
+        .bind(due_at)
+        .bind(last_read)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (id, reason) in &skipped {
+            sqlx::query("UPDATE deliveries SET status = 'skipped', last_error = ? WHERE id = ?")
+                .bind(reason)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
+        let counted = (held.len() - skipped.len()) + beyond as usize;
+        if counted == 0 {
+            tx.commit().await?;
+            return Ok(Made::Nothing);
+        }
+        digest.title = title.0.clone();
+        let mut notice = Notice::new("digest", title.0, Vec::new(), "");
+        notice.digest = Some(digest.finish(counted));
+        let raw = serde_json::to_vec(&notice)?;
+        let now = now_ms();
+        let id = events::insert(&mut tx, NOTICES, &raw, &Event::notice(notice), now).await?;
+        let delivery = deliveries::enqueue(&mut tx, id, title.1, channel, now).await?;
+        sqlx::query(
+            "UPDATE deliveries SET status = 'digested', merged_into = ?
+             WHERE status = 'held' AND channel = ? AND due_at = ? AND id <= ?",
+        )
+        .bind(delivery)
+        .bind(channel)
+        .bind(due_at)
+        .bind(last.unwrap_or(last_read))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        tracing::info!(channel, events = counted, delivery, "digest queued");
+        Ok(Made::Queued)
     }
 
     /// The event as a message would tell it; `Ok(Err(reason))` when it is not told: its
     /// subscription is gone or paused, or its filter leaves it out once the facts are in.
-    async fn event_of(&self, c: &Claimed) -> anyhow::Result<Result<Arc<Event>, String>> {
+    async fn event_of(&self, c: &Claimed) -> anyhow::Result<Result<(Arc<Event>, i64), String>> {
         let pool = &self.store.pool;
         let sub = match c.subscription_id {
             Some(id) => subscriptions::get(pool, id).await?,
@@ -186,35 +194,39 @@ impl Digests {
         let Some(sub) = sub else {
             return Ok(Err("its subscription was removed before the digest".into()));
         };
+        let by = sub.id;
         if let Some(why) = sub.paused {
             return Ok(Err(format!("subscription paused: {why}")));
         }
-        let event = match self.renders.event(pool, c.event_id).await {
-            Ok(e) => e,
-            Err(e) => return Ok(Err(e)),
-        };
+        // A held event keeps its body until it is told: not reading it is the database's
+        // passing failure, and the period is made at the next pass.
+        let event = self
+            .renders
+            .event(pool, c.event_id)
+            .await
+            .map_err(anyhow::Error::msg)?;
         match look_again(pool, &self.bots, c, &event).await {
-            Ok(_) => Ok(Ok(event)),
+            Ok(_) => Ok(Ok((event, by))),
             Err(NotReady::Skipped(why) | NotReady::Failed(why)) => Ok(Err(why)),
             Err(NotReady::Retry(e)) => anyhow::bail!(e),
         }
     }
 
     /// `Daily digest, Thu 3 Dec 2026 09:00 Europe/Paris`, from the schedule of the first
-    /// subscription still there, and that subscription (whose workspace the digest's
-    /// delivery counts for).
-    async fn title(&self, held: &[Claimed], due_at: i64) -> anyhow::Result<(String, Option<i64>)> {
-        for id in held.iter().filter_map(|c| c.subscription_id) {
-            if let Some(sub) = subscriptions::get(&self.store.pool, id).await? {
+    /// subscription whose events it tells, and that subscription (whose workspace the
+    /// digest's delivery counts for; it was not paused).
+    async fn title(&self, told_by: &[i64], due_at: i64) -> (String, Option<i64>) {
+        for id in told_by {
+            if let Ok(Some(sub)) = subscriptions::get(&self.store.pool, *id).await {
                 let s = &sub.rules.schedule;
                 let kind = match s.mode {
                     Mode::Weekly { .. } => "Weekly digest",
                     _ => "Daily digest",
                 };
-                return Ok((format!("{kind}, {}", s.local(due_at)), Some(id)));
+                return (format!("{kind}, {}", s.local(due_at)), Some(*id));
             }
         }
-        Ok(("Digest".into(), None))
+        ("Digest".into(), None)
     }
 }
 

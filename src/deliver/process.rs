@@ -69,10 +69,7 @@ impl Worker {
             Some(id) => subscriptions::get(pool, id).await?,
             None => None,
         };
-        if let Some(why) = sub.as_ref().and_then(|s| s.paused.clone()) {
-            deliveries::mark_failed(pool, head.id, &format!("subscription paused: {why}")).await?;
-            return Ok(None);
-        }
+        let paused = sub.as_ref().and_then(|s| s.paused.clone());
         let first = match self.ready(head.clone(), channel.platform).await {
             Ok(r) => r,
             Err(NotReady::Skipped(reason)) => {
@@ -86,6 +83,12 @@ impl Worker {
             }
             Err(NotReady::Retry(e)) => anyhow::bail!(e),
         };
+        // A digest or notice only counts for its subscription's workspace: the events of a
+        // paused subscription were left out of it already.
+        if let Some(why) = paused.filter(|_| first.event.notice.is_none()) {
+            deliveries::mark_failed(pool, head.id, &format!("subscription paused: {why}")).await?;
+            return Ok(None);
+        }
         let mut burst = vec![first];
         if self.settings.merge_bursts {
             self.gather(&mut burst, channel).await?;
@@ -214,6 +217,11 @@ pub(crate) async fn look_again(
     let look = Look::settled(bots);
     match filter.eval(event, &look) {
         Truth::Yes => return Ok(None),
+        Truth::Unknown if look.spent() => {
+            return Ok(Some(
+                "the filter took more work than herald gives one event; delivered".into(),
+            ));
+        }
         Truth::Unknown => {
             let terms = filter.unknown_terms(event, &look).join(", ");
             let why = event.facts.as_ref().and_then(|f| f.missing.clone());

@@ -55,6 +55,7 @@ pub(super) struct Row {
 
 impl Row {
     pub(super) fn into_subscription(self) -> anyhow::Result<Subscription> {
+        let tz = self.tz.clone();
         let bad =
             |what: &str| format!("subscription #{} has a bad {what} in the database", self.id);
         Ok(Subscription {
@@ -77,10 +78,14 @@ impl Row {
             rules: Rules::parse(
                 Some(self.filter.as_str()),
                 self.all_events,
-                // Most are instant: no zone to look up.
+                // Most are instant: no zone to look up (the one kept is kept for later).
                 Some(self.mode.as_str()).filter(|m| *m != "instant"),
                 Some(self.tz.as_str()).filter(|_| self.mode != "instant"),
             )
+            .map(|mut r| {
+                r.schedule.tz = tz;
+                r
+            })
             .map_err(anyhow::Error::msg)
             .with_context(|| bad("filter or mode"))?,
         })

@@ -150,3 +150,50 @@ async fn instant_and_digest_subscriptions_of_one_channel_still_give_one_message_
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].status, Status::Held);
 }
+
+#[tokio::test]
+async fn a_paused_subscription_is_left_out_of_its_channels_digest_and_the_rest_still_goes_out() {
+    let app = spawn_app().await;
+    let channel = "discord:123456789012345678";
+    let paused = sub_id(&cli_subscribe(&app, "acme/a", channel, daily(None)).await);
+    cli_subscribe(&app, "acme/b", channel, daily(None)).await;
+    let a = event_id(
+        app.post_webhook(&push_to("acme/a", "refs/heads/main", 1))
+            .await,
+    )
+    .await;
+    let b = event_id(
+        app.post_webhook(&push_to("acme/b", "refs/heads/main", 1))
+            .await,
+    )
+    .await;
+    // Paused as the delivery worker pauses one after its permanent failures.
+    herald::store::subscriptions::record_outcome(
+        &app.store.pool,
+        paused,
+        Some("Unknown Channel"),
+        1,
+    )
+    .await
+    .unwrap();
+    let later = herald::store::now_ms() + 2 * DAY_MS;
+    assert_eq!(app.digests.flush(later).await.unwrap(), 1);
+    let posts = app.discord.wait_posts(1).await;
+    assert_eq!(posts.len(), 1);
+    let text = unescaped(posts[0].body["embeds"][0]["description"].as_str().unwrap());
+    assert!(
+        text.contains("acme/b") && !text.contains("acme/a"),
+        "{text}"
+    );
+    let left = app.deliveries(a).await;
+    assert_eq!(left[0].status, Status::Skipped);
+    assert!(
+        left[0]
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("subscription paused"),
+        "{left:?}"
+    );
+    assert_eq!(app.deliveries(b).await[0].status, Status::Digested);
+}

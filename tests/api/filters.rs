@@ -278,6 +278,18 @@ async fn a_filter_is_changed_and_removed_from_the_cli_and_chat() {
     };
     let out = scoped(&app, "acme/*", "console:c", &[], instant).await;
     assert!(!out.contains("digest"), "{out}");
+    // A zone given to an instant subscription is kept for when it becomes a digest.
+    let zone = RuleFlags {
+        tz: Some("Europe/Paris".into()),
+        ..RuleFlags::default()
+    };
+    scoped(&app, "acme/*", "console:c", &[], zone).await;
+    let daily = RuleFlags {
+        mode: Some("daily 07:30".into()),
+        ..RuleFlags::default()
+    };
+    let out = scoped(&app, "acme/*", "console:c", &[], daily).await;
+    assert!(out.contains("digest daily 07:30 Europe/Paris"), "{out}");
 
     // In Slack, the rest of the text is the filter; another workspace's id is not found.
     let a = app.slack_command(SLACK_ADMIN, "subscribe acme/x").await;
@@ -317,7 +329,7 @@ async fn noise_defaults_leave_out_conversion_and_pr_ref_pushes_unless_all() {
     let app = spawn_app().await;
     cli_subscribe(&app, "acme/*", "console:quiet", RuleFlags::default()).await;
     let all = RuleFlags {
-        all: true,
+        all: Some(true),
         ..RuleFlags::default()
     };
     let out = cli_subscribe(&app, "acme/*", "console:everything", all).await;

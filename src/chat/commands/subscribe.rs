@@ -30,8 +30,7 @@ pub async fn run(
     let threads = threads
         .map(Threads::parse)
         .transpose()
-        .map_err(|e| e.to_string())?
-        .unwrap_or_default();
+        .map_err(|e| e.to_string())?;
     let change = RulesChange::parse(
         rules.filter.as_deref(),
         rules.all,
@@ -49,7 +48,7 @@ pub async fn run(
             None => Source::Cli,
         },
         created_by: actor.user.clone(),
-        threads,
+        threads: threads.unwrap_or_default(),
         rules: change.applied_to(&Default::default()),
     };
     // The platform is asked before a database connection is taken (it may be slow); the
@@ -64,9 +63,10 @@ pub async fn run(
         .await
         .map_err(internal)?;
     let old = subscriptions::own(&mut tx, &new).await.map_err(internal)?;
-    // Subscribing again keeps the filter, noise defaults and mode not given again.
+    // Subscribing again keeps the threads, filter, noise defaults and mode not given again.
     if let Some(old) = &old {
         new.rules = change.applied_to(&old.rules);
+        new.threads = threads.unwrap_or(old.threads);
     }
     if let Some(ws) = &actor.workspace {
         let cap = chat.settings.limits.subscriptions_per_workspace;

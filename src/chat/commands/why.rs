@@ -66,7 +66,8 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str, channel: Option<&str>) 
             .iter()
             .find(|d| d.channel == sub.channel.to_string());
         let mut line = format!("#{} {} → {}: ", sub.id, sub.target, sub.channel);
-        line.push_str(&explain(chat, sub, &verdict, told, stored.received_at));
+        let own = |id: i64| all.iter().any(|s| s.id == id);
+        line.push_str(&explain(chat, sub, &verdict, told, stored.received_at, own));
         lines.push(line);
     }
     if near.len() > max {
@@ -192,6 +193,7 @@ fn explain(
     verdict: &Verdict,
     told: Option<&Delivery>,
     received_at: i64,
+    own: impl Fn(i64) -> bool,
 ) -> String {
     let why = match verdict {
         Verdict::No(why) => return format!("no: {why}."),
@@ -201,7 +203,11 @@ fn explain(
             }
             None => return "it matches now, but did not when the event arrived (its filter or scopes changed since).".into(),
             Some(d) if d.subscription_id != Some(sub.id) => {
-                let by = d.subscription_id.map_or("another".into(), |i| format!("#{i}"));
+                // Another owner's subscription in the same channel is not named.
+                let by = match d.subscription_id.filter(|i| own(*i)) {
+                    Some(i) => format!("#{i}"),
+                    None => "another subscription".into(),
+                };
                 return format!("the channel had it through {by} (one message per channel).");
             }
             Some(d) => d,

@@ -36,7 +36,7 @@ const TITLE_READ: usize = 1024;
 
 impl Filter {
     pub fn eval(&self, event: &Event, look: &Look) -> Truth {
-        self.expr.eval(event, look, &Work::new())
+        self.expr.eval(event, look, &look.work)
     }
 
     /// The terms the event could not tell, as typed (for the delivery's note).
@@ -58,10 +58,9 @@ impl Filter {
             Expr::All(es) => es.iter().collect(),
             e => vec![e],
         };
-        let work = Work::new();
         parts
             .into_iter()
-            .find(|e| e.eval(event, look, &work) == Truth::No)
+            .find(|e| e.eval(event, look, &look.work) == Truth::No)
             .map(|e| match e {
                 Expr::Any(_) => format!("({e})"),
                 e => e.to_string(),
@@ -162,9 +161,17 @@ fn value(field: Field, v: &str, event: &Event, look: &Look, work: &Work) -> Trut
         Field::Title => match &event.discussion {
             Some(d) => {
                 let title = cut_at(&d.title, TITLE_READ);
-                match work.take(title.len()) {
-                    true => Truth::of(has_words(&title.to_lowercase(), v)),
-                    false => Truth::Unknown,
+                if !work.take(title.len()) {
+                    return Truth::Unknown;
+                }
+                match (
+                    has_words(&title.to_lowercase(), v),
+                    title.len() < d.title.len(),
+                ) {
+                    (true, _) => Truth::Yes,
+                    (false, false) => Truth::No,
+                    // The words may be past what was read.
+                    (false, true) => Truth::Unknown,
                 }
             }
             None => Truth::No,
@@ -187,9 +194,11 @@ fn is(v: &str, event: &Event, look: &Look) -> Truth {
             return Truth::No;
         };
         let before = event.status_before.as_deref();
-        // What an update did needs the status before it, read when its message is made;
-        // until then it is not known (an edit of a closed PR is no closing).
-        if before.is_none() && !look.settled {
+        // What an update did needs the status before it, looked for when its message is
+        // made; until then it is not known (an edit of a closed PR is no closing). Once
+        // looked for in vain, the status tells a close or a merge as the message does, but
+        // not a reopening, which never is a guess.
+        if before.is_none() && (!look.settled || word == "reopened") {
             return Truth::Unknown;
         }
         let said = status_change(&d.status, before);

@@ -6,9 +6,11 @@ use std::cell::Cell;
 /// The Hub's own bot accounts (PRODUCT.md), lowercase; `author:bot` matches them.
 pub const KNOWN_BOTS: [&str; 3] = ["parquet-converter", "sfconvertbot", "librarian-bot"];
 
-/// Characters one evaluation may compare (globs, title words), at most: a filter at its
-/// limits against ordinary names takes a few thousand; past this, what is left is Unknown.
-pub const WORK_MAX: u32 = 20_000;
+/// Characters one look may compare (globs, title words), at most: for all the
+/// subscriptions an event is routed to as it arrives, or for one delivery's second look.
+/// An ordinary filter against a push's 70 listed paths takes a few tens of thousands; past
+/// this, what is left is Unknown (routed, and looked at again with a budget of its own).
+pub const WORK_MAX: u32 = 200_000;
 
 /// Who `author:bot` means: the known bots and those the operator adds (`hub.bots`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,14 +36,15 @@ impl Default for Bots {
     }
 }
 
-/// When a filter looks at an event.
-#[derive(Debug, Clone, Copy)]
+/// When filters look at an event, and the work they may do: one look serves every
+/// filter evaluated for that event at that moment.
 pub struct Look<'a> {
     pub bots: &'a Bots,
     /// The event is as its message tells it (the Hub API asked, the discussion's history
-    /// read): what is still not known is decided as the message says it. When false (the
+    /// looked for): what an update did is decided as the message says it. When false (the
     /// event just arrived), such terms are Unknown and looked at again before sending.
     pub settled: bool,
+    pub(super) work: Work,
 }
 
 impl<'a> Look<'a> {
@@ -49,6 +52,7 @@ impl<'a> Look<'a> {
         Look {
             bots,
             settled: false,
+            work: Work::new(),
         }
     }
 
@@ -56,11 +60,17 @@ impl<'a> Look<'a> {
         Look {
             bots,
             settled: true,
+            work: Work::new(),
         }
+    }
+
+    /// Whether this look has run out of work (what is left is Unknown).
+    pub fn spent(&self) -> bool {
+        self.work.0.get() == 0
     }
 }
 
-/// The work left to one evaluation.
+/// The work left to a look.
 pub(super) struct Work(Cell<u32>);
 
 impl Work {

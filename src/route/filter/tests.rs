@@ -211,8 +211,13 @@ fn is_words_follow_the_event() {
     assert_eq!(arriving("is:reopened", &reopened), Truth::Unknown);
     assert_eq!(
         check("is:reopened", &reopened),
-        Truth::No,
-        "a message says updated"
+        Truth::Unknown,
+        "never a guess, even once looked for"
+    );
+    assert_eq!(
+        check("is:merged", &merged),
+        Truth::Yes,
+        "as its message says it"
     );
     reopened.status_before = Some("closed".into());
     assert_eq!(check("is:reopened", &reopened), Truth::Yes);
