@@ -363,11 +363,21 @@ async fn the_channels_are_told_when_the_hub_disabled_the_webhook_once_and_when_i
         .count();
     assert_eq!(again, 1, "told once");
 
-    // Enabled on the Hub by someone (herald may still not enable it itself, so that the
-    // notice is the "working again" one whenever the next check comes).
+    // Enabled on the Hub by someone, while a check may be under way: the channels hear
+    // that it works again, in the words of whichever check saw it first ("is enabled
+    // again", or "herald enabled it again" when that check's own try went through).
+    let before = app.discord.posts().len();
     hub.edit_hooks(|l| l[0]["disabled"] = json!(false));
     hub.stuck_hooks(false);
-    post_with(&app.discord, "herald's Hub webhook is enabled again").await;
+    let working = |p: &crate::helpers::Recorded| {
+        let text = p.body.to_string();
+        text.contains("herald's Hub webhook is enabled again")
+            || text.contains("herald enabled it again")
+    };
+    until("told it works again", || {
+        app.discord.posts().iter().skip(before).any(working)
+    })
+    .await;
     status_with(&app, "disabled:   no").await;
 }
 
