@@ -126,7 +126,8 @@ impl Rules {
         })
     }
 
-    /// `, filter: …, all events, daily 09:00 Europe/Paris`, or nothing for the defaults.
+    /// `, filter: …, noise defaults off, digest daily 09:00 Europe/Paris`, or nothing for
+    /// the defaults.
     pub fn describe(&self) -> String {
         let mut out = String::new();
         if let Some(f) = &self.filter {

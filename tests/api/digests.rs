@@ -106,6 +106,19 @@ async fn a_daily_digest_is_one_message_once_even_across_a_restart() {
         .await
         .iter()
         .all(|s| *s == Status::Digested));
+    let digest = herald::store::activity::events(&app.store.pool, 1)
+        .await
+        .unwrap()[0]
+        .id;
+    let why = herald::cli::Command::Why {
+        event_id: digest,
+        channel: None,
+    };
+    let err = herald::cli::run(&app.settings, why)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("herald's own notice"), "{err}");
 }
 
 #[tokio::test]

@@ -118,6 +118,13 @@ async fn find(chat: &Chat, actor: &Actor, what: &str) -> Result<(StoredEvent, Ev
     let wanted = Link::of(what);
     for stored in candidates {
         if stored.endpoint == NOTICES {
+            if actor.workspace.is_none() {
+                return Err(format!(
+                    "Event #{} is herald's own notice (a digest, or news of a Hub webhook): it goes to the channels it names, not through subscriptions.",
+                    stored.id
+                )
+                .into());
+            }
             continue;
         }
         let Ok(event) = stored.event() else {
