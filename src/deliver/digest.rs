@@ -10,9 +10,10 @@ use crate::hub::Event;
 use crate::render::digest::Digest;
 use crate::render::notice::Notice;
 use crate::route::schedule::Mode;
-use crate::route::Bots;
+use crate::route::{Bots, Subscription};
 use crate::store::deliveries::{self, Claimed};
 use crate::store::{events, now_ms, subscriptions, Store};
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{watch, Notify};
@@ -106,23 +107,31 @@ impl Digests {
         let Some(last_read) = held.last().map(|c| c.id) else {
             return Ok(Made::Nothing);
         };
+        // The subscriptions whose events these are, each read once.
+        let mut subs: HashMap<i64, Option<Subscription>> = HashMap::new();
+        let ids: BTreeSet<i64> = held.iter().filter_map(|c| c.subscription_id).collect();
+        for id in ids {
+            subs.insert(id, subscriptions::get(pool, id).await?);
+        }
+        let sub_of = |c: &Claimed| c.subscription_id.and_then(|id| subs.get(&id)?.as_ref());
         let mut digest = Digest::new(String::new());
         let mut skipped: Vec<(i64, String)> = Vec::new();
-        let mut told_by: Vec<i64> = Vec::new();
+        let mut teller: Option<&Subscription> = None;
         // A few at a time: each may wait for the Hub API, and is dropped once told.
         for chunk in held.chunks(TOGETHER) {
-            let told = futures_util::future::join_all(chunk.iter().map(|c| self.event_of(c))).await;
+            let told = chunk.iter().map(|c| self.event_of(c, sub_of(c)));
+            let told = futures_util::future::join_all(told).await;
             for (c, told) in chunk.iter().zip(told) {
                 match told? {
-                    Ok((event, by)) => {
+                    Ok(event) => {
                         digest.add(&event);
-                        told_by.push(by);
+                        teller = teller.or(sub_of(c));
                     }
                     Err(reason) => skipped.push((c.id, reason)),
                 }
             }
         }
-        let title = self.title(&told_by, due_at).await;
+        let title = title(teller, due_at);
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
         // Under the write lock: every row read is still held (no other process told it),
         // and those past the ones read (a period of more than can be detailed) are counted.
@@ -185,17 +194,16 @@ impl Digests {
 
     /// The event as a message would tell it; `Ok(Err(reason))` when it is not told: its
     /// subscription is gone or paused, or its filter leaves it out once the facts are in.
-    async fn event_of(&self, c: &Claimed) -> anyhow::Result<Result<(Arc<Event>, i64), String>> {
+    async fn event_of(
+        &self,
+        c: &Claimed,
+        sub: Option<&Subscription>,
+    ) -> anyhow::Result<Result<Arc<Event>, String>> {
         let pool = &self.store.pool;
-        let sub = match c.subscription_id {
-            Some(id) => subscriptions::get(pool, id).await?,
-            None => None,
-        };
         let Some(sub) = sub else {
             return Ok(Err("its subscription was removed before the digest".into()));
         };
-        let by = sub.id;
-        if let Some(why) = sub.paused {
+        if let Some(why) = &sub.paused {
             return Ok(Err(format!("subscription paused: {why}")));
         }
         // A held event keeps its body until it is told: not reading it is the database's
@@ -205,29 +213,27 @@ impl Digests {
             .event(pool, c.event_id)
             .await
             .map_err(anyhow::Error::msg)?;
-        match look_again(pool, &self.bots, c, &event).await {
-            Ok(_) => Ok(Ok((event, by))),
+        match look_again(pool, &self.bots, c, &event, Some(sub)).await {
+            Ok(_) => Ok(Ok(event)),
             Err(NotReady::Skipped(why) | NotReady::Failed(why)) => Ok(Err(why)),
             Err(NotReady::Retry(e)) => anyhow::bail!(e),
         }
     }
+}
 
-    /// `Daily digest, Thu 3 Dec 2026 09:00 Europe/Paris`, from the schedule of the first
-    /// subscription whose events it tells, and that subscription (whose workspace the
-    /// digest's delivery counts for; it was not paused).
-    async fn title(&self, told_by: &[i64], due_at: i64) -> (String, Option<i64>) {
-        for id in told_by {
-            if let Ok(Some(sub)) = subscriptions::get(&self.store.pool, *id).await {
-                let s = &sub.rules.schedule;
-                let kind = match s.mode {
-                    Mode::Weekly { .. } => "Weekly digest",
-                    _ => "Daily digest",
-                };
-                return (format!("{kind}, {}", s.local(due_at)), Some(*id));
-            }
-        }
-        ("Digest".into(), None)
-    }
+/// `Daily digest, Thu 3 Dec 2026 09:00 Europe/Paris`, from the schedule of the first
+/// subscription whose events it tells, and that subscription's id (whose workspace the
+/// digest's delivery counts for; it was not paused).
+fn title(teller: Option<&Subscription>, due_at: i64) -> (String, Option<i64>) {
+    let Some(sub) = teller else {
+        return ("Digest".into(), None);
+    };
+    let s = &sub.rules.schedule;
+    let kind = match s.mode {
+        Mode::Weekly { .. } => "Weekly digest",
+        _ => "Daily digest",
+    };
+    (format!("{kind}, {}", s.local(due_at)), Some(sub.id))
 }
 
 /// What became of one channel's period.

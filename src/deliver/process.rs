@@ -35,6 +35,8 @@ pub(super) struct Ready {
     pub event: Arc<Event>,
     pub msg: Message,
     pub note: Option<String>,
+    /// The subscription it serves, if it is still there.
+    pub sub: Option<Subscription>,
 }
 
 impl Worker {
@@ -65,11 +67,6 @@ impl Worker {
             self.fail(head, &reason).await?;
             return Ok(None);
         }
-        let sub = match head.subscription_id {
-            Some(id) => subscriptions::get(pool, id).await?,
-            None => None,
-        };
-        let paused = sub.as_ref().and_then(|s| s.paused.clone());
         let first = match self.ready(head.clone(), channel.platform).await {
             Ok(r) => r,
             Err(NotReady::Skipped(reason)) => {
@@ -85,6 +82,8 @@ impl Worker {
         };
         // A digest or notice only counts for its subscription's workspace: the events of a
         // paused subscription were left out of it already.
+        let sub = first.sub.clone();
+        let paused = sub.as_ref().and_then(|s| s.paused.clone());
         if let Some(why) = paused.filter(|_| first.event.notice.is_none()) {
             deliveries::mark_failed(pool, head.id, &format!("subscription paused: {why}")).await?;
             return Ok(None);
@@ -113,7 +112,13 @@ impl Worker {
     async fn ready(&self, claimed: Claimed, platform: Platform) -> Result<Ready, NotReady> {
         let pool = &self.store.pool;
         let event = self.renders.event(pool, claimed.event_id).await?;
-        let unchecked = look_again(pool, &self.bots, &claimed, &event).await?;
+        let sub = match claimed.subscription_id {
+            Some(id) => subscriptions::get(pool, id)
+                .await
+                .map_err(|e| NotReady::Retry(format!("{e:#}")))?,
+            None => None,
+        };
+        let unchecked = look_again(pool, &self.bots, &claimed, &event, sub.as_ref()).await?;
         let overrides = match claimed.subscription_id {
             Some(id) => templates::overrides(pool, id)
                 .await
@@ -135,6 +140,7 @@ impl Worker {
             event,
             msg,
             note,
+            sub,
         })
     }
 
@@ -200,6 +206,7 @@ pub(crate) async fn look_again(
     bots: &Bots,
     claimed: &Claimed,
     event: &Event,
+    sub: Option<&Subscription>,
 ) -> Result<Option<String>, NotReady> {
     // herald's own notices and digests are not filtered; a burst tried before is sent again
     // as it was (its message may exist).
@@ -210,8 +217,7 @@ pub(crate) async fn look_again(
         return Ok(None);
     }
     let retry = |e: anyhow::Error| NotReady::Retry(format!("{e:#}"));
-    let sub = subscriptions::get(pool, id).await.map_err(retry)?;
-    let Some(filter) = sub.as_ref().and_then(|s| s.rules.filter.as_ref()) else {
+    let Some(filter) = sub.and_then(|s| s.rules.filter.as_ref()) else {
         return Ok(None);
     };
     let look = Look::settled(bots);

@@ -30,7 +30,8 @@ pub enum Why {
     /// A noise default, and what it is.
     Noise(&'static str),
     /// Its filter, and the term that left the event out.
-    Filter(String),
+    /// Its filter (the term at fault is found by who tells it: routing needs only this).
+    Filter,
 }
 
 impl std::fmt::Display for Why {
@@ -43,7 +44,7 @@ impl std::fmt::Display for Why {
                 "the event came on a webhook it does not hear from (another workspace's, or the operator's for a private repo or a connected account's)",
             ),
             Why::Noise(what) => write!(f, "noise default: {what} (subscribe with --all, or all:true, to get them)"),
-            Why::Filter(term) => write!(f, "its filter left it out at `{term}`"),
+            Why::Filter => f.write_str("its filter left it out"),
         }
     }
 }
@@ -83,7 +84,7 @@ pub fn judge<'a>(
         Some(f) => match f.eval(event, look) {
             Truth::Yes => Verdict::Yes { sure: true },
             Truth::Unknown => Verdict::Yes { sure: false },
-            Truth::No => Verdict::No(Why::Filter(f.failing_term(event, look))),
+            Truth::No => Verdict::No(Why::Filter),
         },
     }
 }

@@ -111,19 +111,8 @@ impl Rules {
         mode: Option<&str>,
         tz: Option<&str>,
     ) -> Result<Rules, String> {
-        let filter = match filter {
-            Some(text) => Filter::parse_shared(text).map_err(|e| e.to_string())?,
-            None => None,
-        };
-        let schedule = match (mode, tz) {
-            (None, None) => Schedule::default(),
-            (mode, tz) => Schedule::parse(mode.unwrap_or("instant"), tz)?,
-        };
-        Ok(Rules {
-            filter,
-            all,
-            schedule,
-        })
+        let change = RulesChange::parse(filter, Some(all), mode, tz)?;
+        Ok(change.applied_to(&Rules::default()))
     }
 
     /// `, filter: …, noise defaults off, digest daily 09:00 Europe/Paris`, or nothing for
@@ -178,15 +167,19 @@ impl RulesChange {
 
     /// `old` with this change made.
     pub fn applied_to(&self, old: &Rules) -> Rules {
-        let mode = self
-            .mode
-            .clone()
-            .unwrap_or_else(|| old.schedule.mode_text());
-        let tz = self.tz.as_deref().unwrap_or(&old.schedule.tz);
+        let schedule = match (&self.mode, &self.tz) {
+            // Most changes leave the schedule: no zone to look up.
+            (None, None) => old.schedule.clone(),
+            (mode, tz) => {
+                let mode = mode.clone().unwrap_or_else(|| old.schedule.mode_text());
+                let tz = tz.as_deref().unwrap_or(&old.schedule.tz);
+                Schedule::parse(&mode, Some(tz)).unwrap_or_else(|_| old.schedule.clone())
+            }
+        };
         Rules {
             filter: self.filter.clone().unwrap_or_else(|| old.filter.clone()),
             all: self.all.unwrap_or(old.all),
-            schedule: Schedule::parse(&mode, Some(tz)).unwrap_or_else(|_| old.schedule.clone()),
+            schedule,
         }
     }
 }

@@ -7,7 +7,7 @@ use crate::chat::{internal, Actor, Chat, Failure, Outcome, Reply};
 use crate::hub::api::facts::Enriched;
 use crate::hub::event::NOTICES;
 use crate::hub::Event;
-use crate::route::{judge, Bots, Look, Origin, Platform, Subscription, Target, Verdict};
+use crate::route::{judge, Bots, Look, Origin, Platform, Subscription, Target, Verdict, Why};
 use crate::store::deliveries::{self, Delivery, Status};
 use crate::store::events::{self, StoredEvent};
 use crate::store::{enrichment, subscriptions};
@@ -67,7 +67,18 @@ pub async fn run(chat: &Chat, actor: &Actor, what: &str, channel: Option<&str>) 
             .find(|d| d.channel == sub.channel.to_string());
         let mut line = format!("#{} {} → {}: ", sub.id, sub.target, sub.channel);
         let own = |id: i64| all.iter().any(|s| s.id == id);
-        line.push_str(&explain(chat, sub, &verdict, told, stored.received_at, own));
+        let filter = sub
+            .rules
+            .filter
+            .as_ref()
+            .filter(|_| verdict == Verdict::No(Why::Filter));
+        match filter {
+            Some(f) => line.push_str(&format!(
+                "no: its filter left it out at `{}`.",
+                f.failing_term(&event, &look)
+            )),
+            None => line.push_str(&explain(chat, sub, &verdict, told, stored.received_at, own)),
+        }
         lines.push(line);
     }
     if near.len() > max {

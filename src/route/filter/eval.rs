@@ -36,7 +36,7 @@ const TITLE_READ: usize = 1024;
 
 impl Filter {
     pub fn eval(&self, event: &Event, look: &Look) -> Truth {
-        self.expr.eval(event, look, &look.work)
+        self.expr.eval(event, look)
     }
 
     /// The terms the event could not tell, as typed (for the delivery's note).
@@ -44,7 +44,7 @@ impl Filter {
         let mut out: Vec<String> = Vec::new();
         for t in self.expr.terms() {
             let shown = t.to_string();
-            if t.eval(event, look, &Work::new()) == Truth::Unknown && !out.contains(&shown) {
+            if t.eval(event, &look.fresh()) == Truth::Unknown && !out.contains(&shown) {
                 out.push(shown);
             }
         }
@@ -60,7 +60,7 @@ impl Filter {
         };
         parts
             .into_iter()
-            .find(|e| e.eval(event, look, &look.work) == Truth::No)
+            .find(|e| e.eval(event, look) == Truth::No)
             .map(|e| match e {
                 Expr::Any(_) => format!("({e})"),
                 e => e.to_string(),
@@ -70,49 +70,42 @@ impl Filter {
 }
 
 impl Expr {
-    fn eval(&self, event: &Event, look: &Look, work: &Work) -> Truth {
+    fn eval(&self, event: &Event, look: &Look) -> Truth {
         match self {
-            Expr::Term(t) => t.eval(event, look, work),
-            Expr::Not(e) => e.eval(event, look, work).not(),
-            Expr::All(es) => {
-                let mut out = Truth::Yes;
-                for e in es {
-                    match e.eval(event, look, work) {
-                        Truth::No => return Truth::No,
-                        Truth::Unknown => out = Truth::Unknown,
-                        Truth::Yes => {}
-                    }
-                }
-                out
-            }
-            Expr::Any(es) => {
-                let mut out = Truth::No;
-                for e in es {
-                    match e.eval(event, look, work) {
-                        Truth::Yes => return Truth::Yes,
-                        Truth::Unknown => out = Truth::Unknown,
-                        Truth::No => {}
-                    }
-                }
-                out
-            }
+            Expr::Term(t) => t.eval(event, look),
+            Expr::Not(e) => e.eval(event, look).not(),
+            Expr::All(es) => all(es.iter().map(|e| e.eval(event, look))),
+            Expr::Any(es) => any(es.iter().map(|e| e.eval(event, look))),
         }
     }
 }
 
 impl Term {
     /// Any of the values holds.
-    fn eval(&self, event: &Event, look: &Look, work: &Work) -> Truth {
-        let mut out = Truth::No;
-        for v in &self.values {
-            match value(self.field, v, event, look, work) {
-                Truth::Yes => return Truth::Yes,
-                Truth::Unknown => out = Truth::Unknown,
-                Truth::No => {}
-            }
-        }
-        out
+    fn eval(&self, event: &Event, look: &Look) -> Truth {
+        any(self
+            .values
+            .iter()
+            .map(|v| value(self.field, v, event, look)))
     }
+}
+
+/// Yes once one is (the rest are not evaluated); else Unknown if one is; else No.
+fn any(truths: impl Iterator<Item = Truth>) -> Truth {
+    let mut out = Truth::No;
+    for t in truths {
+        match t {
+            Truth::Yes => return Truth::Yes,
+            Truth::Unknown => out = Truth::Unknown,
+            Truth::No => {}
+        }
+    }
+    out
+}
+
+/// No once one is; else Unknown if one is; else Yes.
+fn all(truths: impl Iterator<Item = Truth>) -> Truth {
+    any(truths.map(Truth::not)).not()
 }
 
 fn under(event: &Event, scope: &str) -> bool {
@@ -124,29 +117,21 @@ fn found(m: Option<bool>) -> Truth {
     m.map_or(Truth::Unknown, Truth::of)
 }
 
-fn value(field: Field, v: &str, event: &Event, look: &Look, work: &Work) -> Truth {
+fn value(field: Field, v: &str, event: &Event, look: &Look) -> Truth {
+    let work = &look.work;
     match field {
         Field::Is => is(v, event, look),
         Field::Action => Truth::of(event.action.as_str() == v),
         Field::Scope => Truth::of(under(event, v)),
-        Field::Ref => {
-            let mut out = Truth::No;
-            for r in &event.refs {
-                let m = match v.starts_with("refs/") {
-                    true => glob::matches(v, &r.full, work),
-                    false if matches!(r.kind, RefKind::Branch | RefKind::Tag) => {
-                        glob::matches(v, &r.name, work)
-                    }
-                    false => Some(false),
-                };
-                match found(m) {
-                    Truth::Yes => return Truth::Yes,
-                    Truth::Unknown => out = Truth::Unknown,
-                    Truth::No => {}
+        Field::Ref => any(event.refs.iter().map(|r| {
+            found(match v.starts_with("refs/") {
+                true => glob::matches(v, &r.full, work),
+                false if matches!(r.kind, RefKind::Branch | RefKind::Tag) => {
+                    glob::matches(v, &r.name, work)
                 }
-            }
-            out
-        }
+                false => Some(false),
+            })
+        })),
         Field::Author => {
             let Some(who) = event.facts.as_ref().and_then(|f| f.facts.actor.as_ref()) else {
                 return Truth::Unknown;
@@ -249,14 +234,8 @@ fn files(field: Field, v: &str, event: &Event, work: &Work) -> Truth {
             (false, true) => Truth::Unknown,
         };
     }
-    let mut out = Truth::No;
-    for p in files.groups.iter().flat_map(|g| &g.paths) {
-        match found(glob::matches(v, p, work)) {
-            Truth::Yes => return Truth::Yes,
-            Truth::Unknown => out = Truth::Unknown,
-            Truth::No => {}
-        }
-    }
+    let paths = files.groups.iter().flat_map(|g| &g.paths);
+    let out = any(paths.map(|p| found(glob::matches(v, p, work))));
     // Paths past those listed were counted, not named: absent from the list says nothing.
     let complete = !files.cut && files.groups.iter().all(|g| g.count == g.paths.len() as u64);
     match (out, complete) {

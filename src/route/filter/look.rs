@@ -64,6 +64,15 @@ impl<'a> Look<'a> {
         }
     }
 
+    /// The same look with all its work left (one term's own, for a note).
+    pub(super) fn fresh(&self) -> Look<'a> {
+        Look {
+            bots: self.bots,
+            settled: self.settled,
+            work: Work::new(),
+        }
+    }
+
     /// Whether this look has run out of work (what is left is Unknown).
     pub fn spent(&self) -> bool {
         self.work.0.get() == 0
